@@ -1,0 +1,147 @@
+//! `hako ps` and `hako rm`.
+
+use super::{fail, EXIT_HAKO_ERROR};
+use crate::runtime::container;
+use crate::runtime::container::spec::short_id;
+use crate::runtime::paths::Paths;
+use crate::runtime::state::{self, ContainerState, Status};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones.
+    #[arg(short, long)]
+    all: bool,
+    /// Print only ids.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Output format: table or json.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill a running container before removing it.
+    #[arg(short, long)]
+    force: bool,
+    /// Container ids, id prefixes or names.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub fn ps(paths: &Paths, args: PsArgs) -> i32 {
+    let all = match state::list(paths) {
+        Ok(all) => all,
+        Err(e) => return fail(EXIT_HAKO_ERROR, e),
+    };
+    let shown: Vec<&ContainerState> = all
+        .iter()
+        .filter(|c| args.all || c.status == Status::Running)
+        .collect();
+    match args.format.as_str() {
+        "json" => {
+            let json = serde_json::to_string_pretty(&shown).expect("state serializes");
+            println!("{json}");
+        }
+        "table" if args.quiet => {
+            for c in shown {
+                println!("{}", short_id(&c.id));
+            }
+        }
+        "table" => {
+            println!(
+                "{:<14}{:<12}{:<22}{:<26}NAMES",
+                "CONTAINER ID", "IMAGE", "COMMAND", "STATUS"
+            );
+            let now = state::now();
+            for c in shown {
+                let mut command = format!("\"{}\"", c.command.join(" "));
+                if command.len() > 20 {
+                    command.truncate(18);
+                    command.push_str("…\"");
+                }
+                println!(
+                    "{:<14}{:<12}{:<22}{:<26}{}",
+                    short_id(&c.id),
+                    c.image,
+                    command,
+                    status_text(c, now),
+                    c.name
+                );
+            }
+        }
+        other => {
+            return fail(
+                EXIT_HAKO_ERROR,
+                format!("unknown --format {other:?}: use table or json"),
+            )
+        }
+    }
+    0
+}
+
+/// Docker's status words: `Up 5 seconds`, `Exited (137) 2 minutes ago`.
+pub fn status_text(c: &ContainerState, now: u64) -> String {
+    match c.status {
+        Status::Running => format!(
+            "Up {}",
+            human_duration(now.saturating_sub(c.started.unwrap_or(c.created)))
+        ),
+        Status::Exited => format!(
+            "Exited ({}) {} ago{}",
+            c.exit_code.unwrap_or(-1),
+            human_duration(now.saturating_sub(c.finished.unwrap_or(c.created))),
+            if c.oom_killed { ", OOM killed" } else { "" }
+        ),
+        Status::Created => "Created".into(),
+        Status::Unknown => "Unknown".into(),
+    }
+}
+
+/// `5 seconds`, `3 minutes`, `2 hours`, `4 days`.
+pub fn human_duration(seconds: u64) -> String {
+    let (value, unit) = match seconds {
+        0..=59 => (seconds, "second"),
+        60..=3599 => (seconds / 60, "minute"),
+        3600..=86399 => (seconds / 3600, "hour"),
+        _ => (seconds / 86400, "day"),
+    };
+    if value == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{value} {unit}s")
+    }
+}
+
+pub fn rm(paths: &Paths, args: RmArgs) -> i32 {
+    let mut code = 0;
+    for key in &args.containers {
+        let result = state::resolve(paths, key)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                container::remove(paths, &c, args.force)
+                    .map(|()| c.id)
+                    .map_err(|e| e.message)
+            });
+        match result {
+            Ok(id) => println!("{id}"),
+            Err(message) => code = fail(1, message),
+        }
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_docker() {
+        assert_eq!(human_duration(1), "1 second");
+        assert_eq!(human_duration(42), "42 seconds");
+        assert_eq!(human_duration(120), "2 minutes");
+        assert_eq!(human_duration(7200), "2 hours");
+        assert_eq!(human_duration(86400 * 3), "3 days");
+    }
+}

@@ -1,0 +1,120 @@
+//! The docker-like command line: parses arguments and calls the runtime core.
+//! Nothing here touches the kernel directly.
+//!
+//! Exit codes follow docker's: 125 when hako itself fails (bad flag, unknown
+//! image, a limit the kernel refuses), otherwise the container's own status.
+
+mod containers;
+mod image;
+mod run;
+
+use crate::runtime::paths::Paths;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit code for errors of hako itself, as docker uses.
+pub const EXIT_HAKO_ERROR: i32 = 125;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hako",
+    version,
+    about = "A container manager for Linux operators: run limited, isolated containers and watch their limits",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// Keep images, containers and state under DIR instead of /var/lib/hako and /run/hako.
+    #[arg(long, global = true, env = "HAKO_ROOT", value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create and run a container from an image.
+    Run(Box<run::RunArgs>),
+    /// Manage images: import, ls, rm.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+    /// List containers.
+    Ps(containers::PsArgs),
+    /// Remove one or more containers.
+    Rm(containers::RmArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => EXIT_HAKO_ERROR,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let paths = cli
+        .root
+        .as_deref()
+        .map(Paths::under)
+        .unwrap_or_else(Paths::system);
+    match cli.command {
+        Some(Command::Run(args)) => run::run(&paths, *args),
+        Some(Command::Image(cmd)) => image::image(&paths, cmd),
+        Some(Command::Ps(args)) => containers::ps(&paths, args),
+        Some(Command::Rm(args)) => containers::rm(&paths, args),
+        None => {
+            let mut help = <Cli as clap::CommandFactory>::command();
+            let _ = help.print_help();
+            0
+        }
+    }
+}
+
+/// Prints one line for an error of hako's and returns its exit code.
+pub(crate) fn fail(code: i32, message: impl std::fmt::Display) -> i32 {
+    eprintln!("hako: {message}");
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_docker_style_flags_and_a_trailing_command() {
+        let cli = Cli::try_parse_from([
+            "hako",
+            "run",
+            "-it",
+            "--rm",
+            "--memory",
+            "10m",
+            "--cpus",
+            "0.3",
+            "-h",
+            "box",
+            "busybox",
+            "sh",
+            "-c",
+            "echo -n hi",
+        ])
+        .unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not a run");
+        };
+        let request = args.into_request();
+        assert!(request.interactive && request.tty && request.auto_remove);
+        assert_eq!(request.hostname.as_deref(), Some("box"));
+        assert_eq!(request.command, ["sh", "-c", "echo -n hi"]);
+    }
+}

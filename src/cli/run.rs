@@ -1,0 +1,143 @@
+//! `hako run`: create a container, run its command in the foreground, and exit
+//! with the command's status.
+
+use super::{fail, EXIT_HAKO_ERROR};
+use crate::runtime::container::{self, foreground, ContainerSpec, RunRequest};
+use crate::runtime::limits::format_bytes;
+use crate::runtime::paths::Paths;
+use clap::Args;
+
+#[derive(Debug, Args)]
+// `-h` is --hostname, as in docker; help stays on --help.
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Name of the container (default: the first 12 hex digits of its id).
+    #[arg(long)]
+    name: Option<String>,
+    /// Keep stdin open and pass it to the container.
+    #[arg(short, long)]
+    interactive: bool,
+    /// Give the container a terminal (PTY).
+    #[arg(short, long)]
+    tty: bool,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    rm: bool,
+    /// Memory limit, e.g. 10m, 512M, 1g.
+    #[arg(short, long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap); default twice --memory.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// CPU quota in CPUs, e.g. 0.3 (30 ms every 100 ms).
+    #[arg(long, value_name = "FLOAT", allow_hyphen_values = true)]
+    cpus: Option<String>,
+    /// Maximum number of processes (-1: unlimited).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pids_limit: Option<String>,
+    /// Hostname inside the container (default: the short id).
+    #[arg(long, short = 'h')]
+    hostname: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to copy hako's own).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short, long, value_name = "DIR")]
+    workdir: Option<String>,
+    /// User to run as: UID or UID:GID.
+    #[arg(short, long, value_name = "UID[:GID]")]
+    user: Option<String>,
+    /// Bind a host directory: HOSTDIR:CTRDIR[:ro].
+    #[arg(short, long = "volume", value_name = "HOSTDIR:CTRDIR[:ro]")]
+    volume: Vec<String>,
+    /// Network: none (only lo, the default) or host.
+    #[arg(long, value_name = "none|host")]
+    network: Option<String>,
+    /// Add a capability (NAME, CAP_NAME or ALL).
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability (NAME, CAP_NAME or ALL).
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Mount the container's root read-only.
+    #[arg(long)]
+    read_only: bool,
+    /// Parent cgroup of the container's cgroup.
+    #[arg(
+        long,
+        env = "HAKO_CGROUP_PARENT",
+        default_value = "hako",
+        value_name = "PATH"
+    )]
+    cgroup_parent: String,
+    /// Image to run (`host` is built in).
+    image: String,
+    /// Command and arguments (default: /bin/sh).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+impl RunArgs {
+    pub(super) fn into_request(self) -> RunRequest {
+        RunRequest {
+            image: self.image,
+            command: self.command,
+            name: self.name,
+            hostname: self.hostname,
+            env: self.env,
+            workdir: self.workdir,
+            user: self.user,
+            volumes: self.volume,
+            network: self.network,
+            cap_add: self.cap_add,
+            cap_drop: self.cap_drop,
+            read_only: self.read_only,
+            interactive: self.interactive,
+            tty: self.tty,
+            auto_remove: self.rm,
+            memory: self.memory,
+            memory_swap: self.memory_swap,
+            cpus: self.cpus,
+            pids_limit: self.pids_limit,
+            cgroup_parent: self.cgroup_parent,
+        }
+    }
+}
+
+pub fn run(paths: &Paths, args: RunArgs) -> i32 {
+    let request = args.into_request();
+    let spec = match ContainerSpec::from_request(paths, &request) {
+        Ok(spec) => spec,
+        Err(e) => return fail(EXIT_HAKO_ERROR, e),
+    };
+    if let Err(e) = foreground::block_signals() {
+        return fail(EXIT_HAKO_ERROR, format!("failed to block signals: {e}"));
+    }
+    let mut running = match container::create_and_start(paths, &spec, foreground::terminal_size()) {
+        Ok(running) => running,
+        Err(e) => return fail(e.exit_code, e.message),
+    };
+    let exit_code = match foreground::wait(&mut running, spec.interactive) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hako: lost track of container {}: {e}", running.state.name);
+            EXIT_HAKO_ERROR
+        }
+    };
+    let outcome = container::finish(running, exit_code);
+    if outcome.oom_killed {
+        let limit = spec
+            .limits
+            .memory
+            .map(format_bytes)
+            .unwrap_or_else(|| "the host's memory".into());
+        eprintln!(
+            "hako: container {} was killed by the kernel's OOM killer: it hit its memory limit ({limit})",
+            spec.name
+        );
+    }
+    outcome.exit_code
+}

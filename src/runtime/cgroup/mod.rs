@@ -1,0 +1,379 @@
+//! cgroups: one manager per cgroup version, picked after detecting the host's layout.
+//!
+//! - `detect_layout()` tells pure v2, hybrid and pure v1 apart with statfs.
+//! - `Cgroup::for_container(layout, Path::new("/sys/fs/cgroup"), parent, id)` names the
+//!   container's cgroup: `<root>/<parent>/<id>` on v2, `<mount>/<parent>/<id>` in every
+//!   v1 hierarchy hako uses. Hybrid hosts use the v1 manager for every controller.
+//! - `create(&limits)` makes the directories (v2: enables the controllers in every
+//!   ancestor), writes the limits and (v1) the device allowlist; on failure nothing this
+//!   call made is left behind.
+//! - `procs_files()`: the `cgroup.procs` files a process writes `0` into to join.
+//! - `update(&limits)`, `stats()`, `oom_kills()`, `paths()`.
+//! - `remove()`: kill what is left, rmdir (with retries), rmdir the parents left empty.
+//!
+//! Each version lives in its own directory (`v1/`, `v2/`) with one file per controller;
+//! `files` and `dirs` hold the file and directory handling both share, and `mountinfo`
+//! finds the v1 hierarchies. Tests point everything at temp dirs through
+//! `Cgroup::v1_with_mounts` and `Cgroup::v2`.
+
+mod dirs;
+mod files;
+mod mountinfo;
+mod v1;
+mod v2;
+
+pub use mountinfo::{Hierarchy, V1Mounts};
+pub use v1::V1Cgroup;
+pub use v2::V2Cgroup;
+
+use crate::runtime::limits::{CpuQuota, Limits};
+use nix::errno::Errno;
+use nix::sys::statfs::{statfs, FsType, CGROUP2_SUPER_MAGIC, TMPFS_MAGIC};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use thiserror::Error;
+
+/// Where cgroups are mounted on a normal host.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+#[derive(Debug, Error)]
+pub enum CgroupError {
+    #[error("failed to write {value} to {}: {}{hint}", path.display(), kernel_message(error))]
+    Write {
+        path: PathBuf,
+        value: String,
+        error: io::Error,
+        hint: &'static str,
+    },
+    #[error("failed to read {}: {}", path.display(), kernel_message(error))]
+    Read { path: PathBuf, error: io::Error },
+    #[error("unexpected contents {text:?} in {}", path.display())]
+    Parse { path: PathBuf, text: String },
+    #[error("failed to create cgroup {}: {}{hint}", path.display(), kernel_message(error))]
+    CreateDir {
+        path: PathBuf,
+        error: io::Error,
+        hint: &'static str,
+    },
+    #[error("failed to remove cgroup {}: {}{hint}", path.display(), kernel_message(error))]
+    RemoveDir {
+        path: PathBuf,
+        error: io::Error,
+        hint: &'static str,
+    },
+    #[error("failed to kill process {pid} of cgroup {}: {}", path.display(), error.desc())]
+    Kill {
+        pid: i32,
+        path: PathBuf,
+        error: Errno,
+    },
+    #[error(
+        "no cgroup v1 hierarchy has the {controller} controller mounted (see /proc/self/mountinfo), \
+         so a {controller} limit cannot be applied"
+    )]
+    ControllerNotMounted { controller: &'static str },
+    #[error(
+        "the {controller} controller is not available in {} (it lists {listed:?}), so a \
+         {controller} limit cannot be applied: enable it in the cgroups above, or pick a \
+         cgroup parent hako may use with --cgroup-parent or HAKO_CGROUP_PARENT",
+        path.display()
+    )]
+    ControllerUnavailable {
+        controller: &'static str,
+        path: PathBuf,
+        listed: String,
+    },
+    #[error(
+        "{} is not a cgroup v2 directory (it has no cgroup.controllers): is the cgroup root right?",
+        path.display()
+    )]
+    NotCgroup2 { path: PathBuf },
+    #[error("cannot tell the cgroup layout: statfs {} failed: {}", path.display(), error.desc())]
+    Statfs { path: PathBuf, error: Errno },
+    #[error("invalid cgroup name {name:?}: {reason}")]
+    BadName { name: String, reason: &'static str },
+    #[error("cgroup {} does not exist (was the container removed?)", path.display())]
+    NotFound { path: PathBuf },
+    #[error("{} does not report {key}", path.display())]
+    NotReported { path: PathBuf, key: &'static str },
+    #[error("{error}; the previous limits are back in place")]
+    UpdateUndone { error: Box<CgroupError> },
+    #[error("{error}; putting the previous limits back failed too: {undo_error}")]
+    UpdateHalfDone {
+        error: Box<CgroupError>,
+        undo_error: Box<CgroupError>,
+    },
+}
+
+/// The kernel's words for an error ("Invalid argument"), without Rust's "(os error 22)".
+fn kernel_message(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => Errno::from_raw(code).desc().to_string(),
+        None => error.to_string(),
+    }
+}
+
+/// How cgroups are mounted on this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CgroupLayout {
+    /// Only v1 hierarchies, one per controller (or group of co-mounted controllers).
+    V1,
+    /// v1 hierarchies plus a cgroup2 at `/sys/fs/cgroup/unified`; hako uses the v1 ones.
+    Hybrid,
+    /// One cgroup2 hierarchy at `/sys/fs/cgroup`.
+    V2,
+}
+
+/// Detects the layout of `/sys/fs/cgroup` with statfs.
+pub fn detect_layout() -> Result<CgroupLayout, CgroupError> {
+    let root = Path::new(CGROUP_ROOT);
+    let root_magic = statfs(root)
+        .map_err(|error| CgroupError::Statfs {
+            path: root.to_path_buf(),
+            error,
+        })?
+        .filesystem_type();
+    // A host without the unified mount is simply not hybrid.
+    let unified_magic = statfs(&root.join("unified"))
+        .ok()
+        .map(|s| s.filesystem_type());
+    Ok(layout_from_magics(root_magic, unified_magic))
+}
+
+/// The layout, from the filesystem types of `/sys/fs/cgroup` and of
+/// `/sys/fs/cgroup/unified` (`None` when that does not exist).
+pub fn layout_from_magics(root: FsType, unified: Option<FsType>) -> CgroupLayout {
+    if root == CGROUP2_SUPER_MAGIC {
+        CgroupLayout::V2
+    } else if root == TMPFS_MAGIC && unified == Some(CGROUP2_SUPER_MAGIC) {
+        CgroupLayout::Hybrid
+    } else {
+        CgroupLayout::V1
+    }
+}
+
+/// A container's resource usage, the same on both versions. `None` means the kernel
+/// does not report that counter here (show "not reported", not 0), or for limits, no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CgroupStats {
+    pub memory_usage: Option<u64>,
+    pub memory_limit: Option<u64>,
+    pub memory_peak: Option<u64>,
+    /// Times the memory limit was hit (v1 `memory.failcnt`, v2 `memory.events` max).
+    pub memory_limit_hits: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub cpu_usage_ns: Option<u64>,
+    pub cpu_quota: Option<CpuQuota>,
+    pub nr_periods: Option<u64>,
+    /// Periods in which the cgroup was throttled; its rise between samples is throttling.
+    pub nr_throttled: Option<u64>,
+    pub throttled_ns: Option<u64>,
+    pub pids_current: Option<u64>,
+    pub pids_limit: Option<u64>,
+    /// Forks refused because of the pids limit (`pids.events` max).
+    pub pids_limit_hits: Option<u64>,
+}
+
+/// What both cgroup versions do for a container; `Cgroup` picks one.
+trait Manager {
+    fn create(&self, limits: &Limits) -> Result<(), CgroupError>;
+    fn update(&self, limits: &Limits) -> Result<(), CgroupError>;
+    fn stats(&self) -> Result<CgroupStats, CgroupError>;
+    fn oom_kills(&self) -> Result<u64, CgroupError>;
+    fn paths(&self) -> Vec<PathBuf>;
+    fn remove(&self) -> Result<(), CgroupError>;
+}
+
+/// The cgroup of one container.
+#[derive(Debug, Clone)]
+pub enum Cgroup {
+    V1(V1Cgroup),
+    V2(V2Cgroup),
+}
+
+impl Cgroup {
+    /// The cgroup of container `id` under `parent` (which may contain `/`), for a host
+    /// with `layout` and cgroups mounted at `root` (normally `/sys/fs/cgroup`). On v1 and
+    /// hybrid hosts the hierarchies are those of /proc/self/mountinfo mounted under `root`.
+    pub fn for_container(
+        layout: CgroupLayout,
+        root: &Path,
+        parent: &str,
+        id: &str,
+    ) -> Result<Cgroup, CgroupError> {
+        match layout {
+            CgroupLayout::V1 | CgroupLayout::Hybrid => {
+                Cgroup::v1_with_mounts(&V1Mounts::read(root)?, parent, id)
+            }
+            CgroupLayout::V2 => Cgroup::v2(root, parent, id),
+        }
+    }
+
+    /// A v1 cgroup in the given hierarchies (tests pass temp dirs).
+    pub fn v1_with_mounts(
+        mounts: &V1Mounts,
+        parent: &str,
+        id: &str,
+    ) -> Result<Cgroup, CgroupError> {
+        let (parent, id) = checked_names(parent, id)?;
+        Ok(Cgroup::V1(V1Cgroup::new(mounts, parent, id)))
+    }
+
+    /// A v2 cgroup under the cgroup2 mount `root` (tests pass a temp dir).
+    pub fn v2(root: &Path, parent: &str, id: &str) -> Result<Cgroup, CgroupError> {
+        let (parent, id) = checked_names(parent, id)?;
+        Ok(Cgroup::V2(V2Cgroup::new(root, parent, id)))
+    }
+
+    fn manager(&self) -> &dyn Manager {
+        match self {
+            Cgroup::V1(cgroup) => cgroup,
+            Cgroup::V2(cgroup) => cgroup,
+        }
+    }
+
+    /// Makes the cgroup and writes `limits`, where `None` means "no limit".
+    /// On failure, removes every directory this call made.
+    pub fn create(&self, limits: &Limits) -> Result<(), CgroupError> {
+        self.manager().create(limits)
+    }
+
+    /// Changes the limits of a live cgroup. Here `None` means "leave as is": pass
+    /// `Limits { memory: Some(..), ..Default::default() }` to change memory alone.
+    /// Setting `memory` also sets memory+swap from `memory_swap` by docker's rule.
+    /// A limit cannot be lifted this way. If the kernel refuses a value, what this call
+    /// already wrote is put back and the error says so.
+    pub fn update(&self, limits: &Limits) -> Result<(), CgroupError> {
+        self.manager().update(limits)
+    }
+
+    /// Current usage, limits and counters.
+    pub fn stats(&self) -> Result<CgroupStats, CgroupError> {
+        self.manager().stats()
+    }
+
+    /// How many processes the kernel's OOM killer killed in this cgroup. Read it before
+    /// `remove()`, or the fact is lost.
+    pub fn oom_kills(&self) -> Result<u64, CgroupError> {
+        self.manager().oom_kills()
+    }
+
+    /// The container's cgroup directories, one per hierarchy (co-mounted v1
+    /// controllers share one).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.manager().paths()
+    }
+
+    /// The `cgroup.procs` file of each hierarchy: the container's first process writes
+    /// `0` into each to join, before it unshares its cgroup namespace.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.paths()
+            .into_iter()
+            .map(|dir| dir.join("cgroup.procs"))
+            .collect()
+    }
+
+    /// Kills every process left in the cgroup, removes its directories and then the
+    /// parents left empty. Removing a cgroup that is already gone is fine.
+    pub fn remove(&self) -> Result<(), CgroupError> {
+        self.manager().remove()
+    }
+}
+
+/// The controllers `limits` cannot do without (the names are the same on v1 and v2).
+fn needed_controllers(limits: &Limits) -> Vec<&'static str> {
+    let mut needed = Vec::new();
+    if limits.memory.is_some() {
+        needed.push("memory");
+    }
+    if limits.cpu.is_some() {
+        needed.push("cpu");
+    }
+    if limits.pids.is_some() {
+        needed.push("pids");
+    }
+    needed
+}
+
+/// Checks that `parent` and `id` stay below the cgroup root, and returns the parent as a
+/// relative path. Removal walks up the parent chain, so `..` must never get in.
+fn checked_names(parent: &str, id: &str) -> Result<(PathBuf, String), CgroupError> {
+    let bad = |name: &str, reason| CgroupError::BadName {
+        name: name.to_string(),
+        reason,
+    };
+    if id.is_empty() || id.contains('/') || id == "." || id == ".." {
+        return Err(bad(
+            id,
+            "a container id must be one non-empty path component",
+        ));
+    }
+    let mut relative = PathBuf::new();
+    for component in Path::new(parent).components() {
+        match component {
+            Component::Normal(part) => relative.push(part),
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(bad(parent, "a cgroup parent must not contain `..`"))
+            }
+        }
+    }
+    Ok((relative, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::statfs::{CGROUP_SUPER_MAGIC, EXT4_SUPER_MAGIC};
+
+    #[test]
+    fn layout_follows_the_filesystem_types() {
+        let cases = [
+            (CGROUP2_SUPER_MAGIC, None, CgroupLayout::V2),
+            (CGROUP2_SUPER_MAGIC, Some(TMPFS_MAGIC), CgroupLayout::V2),
+            (TMPFS_MAGIC, Some(CGROUP2_SUPER_MAGIC), CgroupLayout::Hybrid),
+            (TMPFS_MAGIC, None, CgroupLayout::V1),
+            (TMPFS_MAGIC, Some(CGROUP_SUPER_MAGIC), CgroupLayout::V1),
+            (TMPFS_MAGIC, Some(TMPFS_MAGIC), CgroupLayout::V1),
+            (
+                EXT4_SUPER_MAGIC,
+                Some(CGROUP2_SUPER_MAGIC),
+                CgroupLayout::V1,
+            ),
+        ];
+        for (root, unified, layout) in cases {
+            assert_eq!(
+                layout_from_magics(root, unified),
+                layout,
+                "{root:?} {unified:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_stay_below_the_root() {
+        assert_eq!(
+            checked_names("/hako/web/", "abc").unwrap(),
+            (PathBuf::from("hako/web"), "abc".to_string())
+        );
+        assert_eq!(checked_names("", "abc").unwrap().0, PathBuf::new());
+        assert!(checked_names("hako/../..", "abc").is_err());
+        for id in ["", "a/b", "..", "."] {
+            assert!(checked_names("hako", id).is_err(), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn errors_use_the_kernels_words() {
+        let error = CgroupError::Write {
+            path: PathBuf::from("/sys/fs/cgroup/cpu/hako/ID/cpu.cfs_quota_us"),
+            value: "30000".into(),
+            error: io::Error::from_raw_os_error(libc::EINVAL),
+            hint: "",
+        };
+        assert_eq!(
+            error.to_string(),
+            "failed to write 30000 to /sys/fs/cgroup/cpu/hako/ID/cpu.cfs_quota_us: Invalid argument"
+        );
+    }
+}

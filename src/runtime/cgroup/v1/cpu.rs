@@ -1,0 +1,86 @@
+//! v1 cpu and cpuacct controllers: the CFS quota, throttling and usage.
+
+use super::super::files::{self, LimitWriter};
+use super::super::{CgroupError, CgroupStats};
+use crate::runtime::limits::{CpuQuota, Limits};
+use std::path::Path;
+
+const PERIOD: &str = "cpu.cfs_period_us";
+const QUOTA: &str = "cpu.cfs_quota_us";
+
+/// Writes the period, then the quota (-1 for no quota, leaving the period alone).
+pub(super) fn apply(
+    dir: &Path,
+    limits: &Limits,
+    files: &mut LimitWriter,
+) -> Result<(), CgroupError> {
+    match limits.cpu {
+        Some(cpu) => {
+            files.write(&dir.join(PERIOD), &cpu.period_us.to_string())?;
+            files.write(&dir.join(QUOTA), &cpu.quota_us.to_string())
+        }
+        None => files.write(&dir.join(QUOTA), "-1"),
+    }
+}
+
+/// The quota and throttling counters, from the `cpu` hierarchy.
+pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+    let cpu_stat = dir.join("cpu.stat");
+    stats.nr_periods = files::keyed_counter(&cpu_stat, "nr_periods")?;
+    stats.nr_throttled = files::keyed_counter(&cpu_stat, "nr_throttled")?;
+    stats.throttled_ns = files::keyed_counter(&cpu_stat, "throttled_time")?;
+    let quota = files::limit(&dir.join(QUOTA))?;
+    let period = files::counter(&dir.join(PERIOD))?;
+    stats.cpu_quota = quota.zip(period).map(|(quota_us, period_us)| CpuQuota {
+        quota_us,
+        period_us,
+    });
+    Ok(())
+}
+
+/// CPU time used, from the `cpuacct` hierarchy (mounted apart from `cpu` on some hosts).
+pub(super) fn usage(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+    stats.cpu_usage_ns = files::counter(&dir.join("cpuacct.usage"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn quota_is_written_after_its_period() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(PERIOD), "100000\n").unwrap();
+        fs::write(dir.path().join(QUOTA), "-1\n").unwrap();
+        let limits = Limits {
+            cpu: Some(CpuQuota {
+                quota_us: 30_000,
+                period_us: 50_000,
+            }),
+            ..Limits::default()
+        };
+        let mut files = LimitWriter::remembering();
+        apply(dir.path(), &limits, &mut files).unwrap();
+        assert_eq!(files.written_files(), [PERIOD, QUOTA]);
+        assert_eq!(
+            fs::read_to_string(dir.path().join(PERIOD)).unwrap(),
+            "50000"
+        );
+        assert_eq!(fs::read_to_string(dir.path().join(QUOTA)).unwrap(), "30000");
+    }
+
+    #[test]
+    fn no_quota_is_minus_one() {
+        let dir = tempfile::tempdir().unwrap();
+        apply(dir.path(), &Limits::default(), &mut LimitWriter::fresh()).unwrap();
+        assert_eq!(fs::read_to_string(dir.path().join(QUOTA)).unwrap(), "-1");
+        let mut stats = CgroupStats::default();
+        fs::write(dir.path().join(PERIOD), "100000\n").unwrap();
+        super::stats(dir.path(), &mut stats).unwrap();
+        assert_eq!(stats.cpu_quota, None);
+        // No cpu.stat in this dir: the counters are not reported.
+        assert_eq!(stats.nr_throttled, None);
+    }
+}

@@ -1,0 +1,19 @@
+//! v1 freezer controller. hako only thaws: a frozen (paused) process does not act on
+//! SIGKILL until thawed in v1, so removal thaws first. (v2's freezer lets fatal
+//! signals through.)
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+/// Thaws the cgroup, if it has a freezer.state. Best effort: if this fails, the kill
+/// that follows times out and removal reports the cgroup it could not remove.
+pub(super) fn thaw(dir: &Path) {
+    // Without `create`: a missing file (a removed cgroup) stays missing.
+    if let Ok(mut state) = OpenOptions::new()
+        .write(true)
+        .open(dir.join("freezer.state"))
+    {
+        let _ = state.write_all(b"THAWED");
+    }
+}

@@ -1,0 +1,483 @@
+//! The cgroup v1 manager (also used on hybrid hosts): the container gets a directory
+//! `<mount>/<parent>/<id>` in each hierarchy of the controllers below, one per mount
+//! point when controllers are co-mounted.
+
+mod cpu;
+mod devices;
+mod freezer;
+mod memory;
+mod pids;
+
+use super::dirs;
+use super::files::LimitWriter;
+use super::mountinfo::{Hierarchy, V1Mounts};
+use super::{needed_controllers, CgroupError, CgroupStats, Manager};
+use crate::runtime::limits::Limits;
+use std::path::{Path, PathBuf};
+
+/// The controllers a container joins. Any that is not mounted is skipped, unless a
+/// limit needs it.
+const CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
+
+/// A container's cgroup in the v1 hierarchies.
+#[derive(Debug, Clone)]
+pub struct V1Cgroup {
+    /// The hierarchies used, each listing only the used controllers mounted there.
+    hierarchies: Vec<Hierarchy>,
+    /// The container's directory below each mount point: `<parent>/<id>`.
+    relative: PathBuf,
+}
+
+impl V1Cgroup {
+    pub(super) fn new(mounts: &V1Mounts, parent: PathBuf, id: String) -> V1Cgroup {
+        let mut hierarchies: Vec<Hierarchy> = Vec::new();
+        for controller in CONTROLLERS {
+            let Some(mount_point) = mounts.mount_point(controller) else {
+                continue;
+            };
+            match hierarchies
+                .iter_mut()
+                .find(|h| h.mount_point == mount_point)
+            {
+                Some(shared) => shared.controllers.push(controller.to_string()),
+                None => hierarchies.push(Hierarchy {
+                    mount_point: mount_point.to_path_buf(),
+                    controllers: vec![controller.to_string()],
+                }),
+            }
+        }
+        V1Cgroup {
+            hierarchies,
+            relative: parent.join(id),
+        }
+    }
+
+    /// The container's directory in the hierarchy of `controller`, if that is mounted.
+    fn dir(&self, controller: &str) -> Option<PathBuf> {
+        self.hierarchies
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == controller))
+            .map(|h| h.mount_point.join(&self.relative))
+    }
+
+    /// Like `dir`, for a controller a limit cannot do without.
+    fn needed_dir(&self, controller: &'static str) -> Result<PathBuf, CgroupError> {
+        self.dir(controller)
+            .ok_or(CgroupError::ControllerNotMounted { controller })
+    }
+
+    fn parent(&self) -> &Path {
+        self.relative.parent().unwrap_or(Path::new(""))
+    }
+
+    /// Writes every limit, `None` meaning "no limit", and the device allowlist.
+    fn write_all(&self, limits: &Limits, files: &mut LimitWriter) -> Result<(), CgroupError> {
+        if let Some(dir) = self.dir("memory") {
+            memory::apply(&dir, limits, files)?;
+        }
+        if let Some(dir) = self.dir("cpu") {
+            cpu::apply(&dir, limits, files)?;
+        }
+        if let Some(dir) = self.dir("pids") {
+            pids::apply(&dir, limits, files)?;
+        }
+        if let Some(dir) = self.dir("devices") {
+            devices::apply(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+impl Manager for V1Cgroup {
+    fn create(&self, limits: &Limits) -> Result<(), CgroupError> {
+        for controller in needed_controllers(limits) {
+            self.needed_dir(controller)?;
+        }
+        let mut made = Vec::new();
+        let result = self
+            .hierarchies
+            .iter()
+            .try_for_each(|h| {
+                dirs::make_dirs(&h.mount_point, &self.relative, &mut made, &mut |_| Ok(()))
+            })
+            .and_then(|()| self.write_all(limits, &mut LimitWriter::fresh()));
+        if result.is_err() {
+            dirs::remove_made(&made);
+        }
+        result
+    }
+
+    fn update(&self, limits: &Limits) -> Result<(), CgroupError> {
+        let memory = limits
+            .memory
+            .map(|_| self.needed_dir("memory"))
+            .transpose()?;
+        let cpu = limits.cpu.map(|_| self.needed_dir("cpu")).transpose()?;
+        let pids = limits.pids.map(|_| self.needed_dir("pids")).transpose()?;
+        for dir in [&memory, &cpu, &pids].into_iter().flatten() {
+            if !dir.is_dir() {
+                return Err(CgroupError::NotFound { path: dir.clone() });
+            }
+        }
+        LimitWriter::remembering().apply_or_undo(|files| {
+            if let Some(dir) = &memory {
+                memory::apply(dir, limits, files)?;
+            }
+            if let Some(dir) = &cpu {
+                cpu::apply(dir, limits, files)?;
+            }
+            if let Some(dir) = &pids {
+                pids::apply(dir, limits, files)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn stats(&self) -> Result<CgroupStats, CgroupError> {
+        if let Some(dir) = self.paths().into_iter().find(|dir| !dir.is_dir()) {
+            return Err(CgroupError::NotFound { path: dir });
+        }
+        let mut stats = CgroupStats::default();
+        if let Some(dir) = self.dir("memory") {
+            memory::stats(&dir, &mut stats)?;
+        }
+        if let Some(dir) = self.dir("cpu") {
+            cpu::stats(&dir, &mut stats)?;
+        }
+        if let Some(dir) = self.dir("cpuacct") {
+            cpu::usage(&dir, &mut stats)?;
+        }
+        if let Some(dir) = self.dir("pids") {
+            pids::stats(&dir, &mut stats)?;
+        }
+        Ok(stats)
+    }
+
+    fn oom_kills(&self) -> Result<u64, CgroupError> {
+        memory::oom_kills(&self.needed_dir("memory")?)
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        self.hierarchies
+            .iter()
+            .map(|h| h.mount_point.join(&self.relative))
+            .collect()
+    }
+
+    fn remove(&self) -> Result<(), CgroupError> {
+        let paths = self.paths();
+        if let Some(dir) = self.dir("freezer") {
+            freezer::thaw(&dir);
+        }
+        dirs::kill_all(&paths)?;
+        // One hierarchy refusing should not leave the others behind.
+        let mut first_error = None;
+        for dir in &paths {
+            if let Err(error) = dirs::remove_cgroup(dir) {
+                first_error.get_or_insert(error);
+            }
+        }
+        for h in &self.hierarchies {
+            dirs::remove_empty_parents(&h.mount_point, self.parent());
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Cgroup;
+    use super::*;
+    use crate::runtime::limits::{CpuQuota, MemorySwap};
+    use std::fs;
+    use tempfile::TempDir;
+
+    const NO_LIMIT: &str = "9223372036854771712";
+
+    /// Temp dirs standing in for the hierarchies of a host that co-mounts
+    /// `cpu,cpuacct`, without `devices` unless asked.
+    fn fake_mounts(with_devices: bool) -> (TempDir, V1Mounts) {
+        let root = tempfile::tempdir().unwrap();
+        let mut specs = vec![
+            ("memory", vec!["memory"]),
+            ("cpu,cpuacct", vec!["cpu", "cpuacct"]),
+            ("pids", vec!["pids"]),
+            ("freezer", vec!["freezer"]),
+        ];
+        if with_devices {
+            specs.push(("devices", vec!["devices"]));
+        }
+        let hierarchies = specs
+            .into_iter()
+            .map(|(name, controllers)| {
+                let mount_point = root.path().join(name);
+                fs::create_dir(&mount_point).unwrap();
+                Hierarchy {
+                    mount_point,
+                    controllers: controllers.into_iter().map(String::from).collect(),
+                }
+            })
+            .collect();
+        (root, V1Mounts::new(hierarchies))
+    }
+
+    fn read(path: impl AsRef<Path>) -> String {
+        fs::read_to_string(path).unwrap()
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            memory: Some(10 << 20),
+            memory_swap: None,
+            cpu: Some(CpuQuota {
+                quota_us: 30_000,
+                period_us: 100_000,
+            }),
+            pids: Some(32),
+        }
+    }
+
+    #[test]
+    fn co_mounted_hierarchies_get_one_directory() {
+        let (root, mounts) = fake_mounts(false);
+        let Cgroup::V1(cgroup) = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap() else {
+            unreachable!()
+        };
+        let base = root.path();
+        assert_eq!(
+            cgroup.paths(),
+            [
+                base.join("memory/hako/c1"),
+                base.join("cpu,cpuacct/hako/c1"),
+                base.join("pids/hako/c1"),
+                base.join("freezer/hako/c1"),
+            ]
+        );
+        assert_eq!(cgroup.dir("cpuacct"), cgroup.dir("cpu"));
+        assert_eq!(cgroup.dir("devices"), None);
+    }
+
+    #[test]
+    fn create_writes_every_limit_and_the_device_allowlist() {
+        let (root, mounts) = fake_mounts(true);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako/web", "c1").unwrap();
+        cgroup.create(&limits()).unwrap();
+        let base = root.path();
+        let memory = base.join("memory/hako/web/c1");
+        assert_eq!(read(memory.join("memory.limit_in_bytes")), "10485760");
+        // No swap accounting in a plain dir: no memsw file, so none is written.
+        assert!(!memory.join("memory.memsw.limit_in_bytes").exists());
+        let cpu = base.join("cpu,cpuacct/hako/web/c1");
+        assert_eq!(read(cpu.join("cpu.cfs_period_us")), "100000");
+        assert_eq!(read(cpu.join("cpu.cfs_quota_us")), "30000");
+        assert_eq!(read(base.join("pids/hako/web/c1/pids.max")), "32");
+        let devices = base.join("devices/hako/web/c1");
+        assert_eq!(read(devices.join("devices.deny")), "a\n");
+        assert_eq!(
+            read(devices.join("devices.allow")),
+            "c 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\nc 5:0 rwm\nc 5:1 rwm\n\
+             c 5:2 rwm\nc 136:* rwm\nc *:* m\nb *:* m\n"
+        );
+        assert!(base.join("freezer/hako/web/c1").is_dir());
+        assert_eq!(
+            cgroup.procs_files(),
+            [
+                memory.join("cgroup.procs"),
+                cpu.join("cgroup.procs"),
+                base.join("pids/hako/web/c1/cgroup.procs"),
+                devices.join("cgroup.procs"),
+                base.join("freezer/hako/web/c1/cgroup.procs"),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_limits_are_written_as_unlimited() {
+        let (root, mounts) = fake_mounts(false);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        cgroup.create(&Limits::default()).unwrap();
+        let base = root.path();
+        assert_eq!(
+            read(base.join("memory/hako/c1/memory.limit_in_bytes")),
+            "-1"
+        );
+        assert_eq!(
+            read(base.join("cpu,cpuacct/hako/c1/cpu.cfs_quota_us")),
+            "-1"
+        );
+        assert!(!base.join("cpu,cpuacct/hako/c1/cpu.cfs_period_us").exists());
+        assert_eq!(read(base.join("pids/hako/c1/pids.max")), "max");
+    }
+
+    #[test]
+    fn a_limit_without_its_controller_is_refused_and_nothing_is_made() {
+        let root = tempfile::tempdir().unwrap();
+        let freezer = root.path().join("freezer");
+        fs::create_dir(&freezer).unwrap();
+        let mounts = V1Mounts::new(vec![Hierarchy {
+            mount_point: freezer.clone(),
+            controllers: vec!["freezer".into()],
+        }]);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        let error = cgroup.create(&limits()).unwrap_err();
+        assert!(error.to_string().contains("memory controller"), "{error}");
+        assert!(!freezer.join("hako").exists());
+        // Without limits, the missing controllers are simply skipped.
+        cgroup.create(&Limits::default()).unwrap();
+        assert!(freezer.join("hako/c1").is_dir());
+        cgroup.remove().unwrap();
+        assert!(!freezer.join("hako").exists());
+        cgroup.remove().unwrap();
+    }
+
+    #[test]
+    fn a_failed_create_takes_away_what_it_made() {
+        let (root, mounts) = fake_mounts(false);
+        // A directory where memory.limit_in_bytes should be makes the first write fail.
+        let memory_limit = root.path().join("memory/hako/c1/memory.limit_in_bytes");
+        fs::create_dir_all(&memory_limit).unwrap();
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        let error = cgroup.create(&limits()).unwrap_err();
+        assert!(
+            error.to_string().starts_with(&format!(
+                "failed to write 10485760 to {}",
+                memory_limit.display()
+            )),
+            "{error}"
+        );
+        // Made by this call: gone. The memory dirs were there before: kept.
+        for hierarchy in ["cpu,cpuacct", "pids", "freezer"] {
+            assert!(!root.path().join(hierarchy).join("hako").exists());
+        }
+        assert!(memory_limit.is_dir());
+    }
+
+    #[test]
+    fn update_changes_only_what_is_given() {
+        let (root, mounts) = fake_mounts(false);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        cgroup.create(&limits()).unwrap();
+        cgroup
+            .update(&Limits {
+                memory: Some(20 << 20),
+                ..Limits::default()
+            })
+            .unwrap();
+        let base = root.path();
+        assert_eq!(
+            read(base.join("memory/hako/c1/memory.limit_in_bytes")),
+            "20971520"
+        );
+        assert_eq!(
+            read(base.join("cpu,cpuacct/hako/c1/cpu.cfs_quota_us")),
+            "30000"
+        );
+        assert_eq!(read(base.join("pids/hako/c1/pids.max")), "32");
+    }
+
+    #[test]
+    fn a_refused_update_puts_back_what_it_wrote() {
+        let (root, mounts) = fake_mounts(false);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        cgroup.create(&limits()).unwrap();
+        let base = root.path();
+        let pids_max = base.join("pids/hako/c1/pids.max");
+        fs::remove_file(&pids_max).unwrap();
+        fs::create_dir(&pids_max).unwrap();
+        let error = cgroup
+            .update(&Limits {
+                memory: Some(64 << 20),
+                cpu: None,
+                pids: Some(64),
+                memory_swap: None,
+            })
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            CgroupError::UpdateHalfDone { .. } | CgroupError::UpdateUndone { .. }
+        ));
+        assert!(error.to_string().contains("pids.max"), "{error}");
+        assert_eq!(
+            read(base.join("memory/hako/c1/memory.limit_in_bytes")),
+            "10485760"
+        );
+    }
+
+    #[test]
+    fn stats_read_every_counter_and_missing_ones_stay_none() {
+        let (root, mounts) = fake_mounts(false);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        cgroup.create(&Limits::default()).unwrap();
+        let base = root.path();
+        let memory = base.join("memory/hako/c1");
+        fs::write(memory.join("memory.usage_in_bytes"), "8178893\n").unwrap();
+        fs::write(
+            memory.join("memory.limit_in_bytes"),
+            format!("{NO_LIMIT}\n"),
+        )
+        .unwrap();
+        fs::write(memory.join("memory.max_usage_in_bytes"), "20971520\n").unwrap();
+        fs::write(memory.join("memory.failcnt"), "17\n").unwrap();
+        fs::write(
+            memory.join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+        )
+        .unwrap();
+        let cpu = base.join("cpu,cpuacct/hako/c1");
+        fs::write(cpu.join("cpuacct.usage"), "123456789\n").unwrap();
+        fs::write(
+            cpu.join("cpu.stat"),
+            "nr_periods 40\nnr_throttled 12\nthrottled_time 3400000\nnr_bursts 0\nburst_time 0\n",
+        )
+        .unwrap();
+        fs::write(cpu.join("cpu.cfs_period_us"), "100000\n").unwrap();
+        fs::write(cpu.join("cpu.cfs_quota_us"), "30000\n").unwrap();
+        let pids = base.join("pids/hako/c1");
+        fs::write(pids.join("pids.current"), "3\n").unwrap();
+        fs::write(pids.join("pids.max"), "32\n").unwrap();
+        // No pids.events: that counter is "not reported".
+        assert_eq!(
+            cgroup.stats().unwrap(),
+            CgroupStats {
+                memory_usage: Some(8178893),
+                memory_limit: None,
+                memory_peak: Some(20 << 20),
+                memory_limit_hits: Some(17),
+                oom_kills: Some(1),
+                cpu_usage_ns: Some(123456789),
+                cpu_quota: Some(CpuQuota {
+                    quota_us: 30_000,
+                    period_us: 100_000
+                }),
+                nr_periods: Some(40),
+                nr_throttled: Some(12),
+                throttled_ns: Some(3400000),
+                pids_current: Some(3),
+                pids_limit: Some(32),
+                pids_limit_hits: None,
+            }
+        );
+        assert_eq!(cgroup.oom_kills().unwrap(), 1);
+    }
+
+    #[test]
+    fn stats_of_a_removed_cgroup_say_so() {
+        let (_root, mounts) = fake_mounts(false);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        let error = cgroup.stats().unwrap_err();
+        assert!(error.to_string().contains("does not exist"), "{error}");
+    }
+
+    #[test]
+    fn memory_swap_unlimited_is_written_as_minus_one() {
+        let (root, mounts) = fake_mounts(false);
+        let dir = root.path().join("memory/hako/c1");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("memory.memsw.limit_in_bytes"), NO_LIMIT).unwrap();
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        let mut limits = limits();
+        limits.memory_swap = Some(MemorySwap::Unlimited);
+        cgroup.create(&limits).unwrap();
+        assert_eq!(read(dir.join("memory.memsw.limit_in_bytes")), "-1");
+    }
+}

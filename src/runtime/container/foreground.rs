@@ -1,0 +1,231 @@
+//! Waiting for a container in the foreground (`hako run` without `-d`).
+//!
+//! Signals sent to hako (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2) are
+//! passed on to the container's PID 1. With a terminal, the calling terminal
+//! is put in raw mode (restored on every way out, by a guard), its input goes
+//! to the container's PTY, the PTY's output comes back, and window-size
+//! changes follow (SIGWINCH).
+//!
+//! Signals are received through a signalfd, so the loop handles them in
+//! order with the terminal's input and output, with no signal handlers.
+
+use super::lifecycle::RunningContainer;
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::termios::{self, SetArg, Termios};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use portable_pty::PtySize;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+/// The signals hako takes over while a container runs in the foreground.
+pub fn handled_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+    ] {
+        set.add(sig);
+    }
+    set
+}
+
+/// Blocks the handled signals so none is lost between starting the container
+/// and starting to wait. Call before `create_and_start`; the container's first
+/// process unblocks them for itself.
+pub fn block_signals() -> io::Result<()> {
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&handled_signals()), None)?;
+    Ok(())
+}
+
+/// The size of the calling terminal, or 80x24 when there is none.
+pub fn terminal_size() -> PtySize {
+    let mut size = PtySize {
+        rows: 24,
+        cols: 80,
+        pixel_width: 0,
+        pixel_height: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which is
+    // valid and writable; on failure (not a terminal) it writes nothing.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    for fd in [1, 0, 2] {
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0 {
+            size.rows = ws.ws_row;
+            size.cols = ws.ws_col;
+            break;
+        }
+    }
+    size
+}
+
+/// Puts the calling terminal in raw mode and restores it when dropped, also
+/// when a panic unwinds through it.
+struct RawMode {
+    saved: Termios,
+}
+
+impl RawMode {
+    fn enable() -> Option<RawMode> {
+        let stdin = io::stdin();
+        let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(io::stdin().as_fd(), SetArg::TCSADRAIN, &self.saved);
+    }
+}
+
+/// Waits for the container's command to end and returns its exit code as a
+/// shell gives it (status, or 128 + signal).
+pub fn wait(container: &mut RunningContainer, forward_input: bool) -> io::Result<i32> {
+    let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)?;
+    match container.pty.take() {
+        Some(pty) => relay_terminal(container.pid, pty, &signals, forward_input),
+        None => loop {
+            if let Some(code) = next_signal(container.pid, &signals, None)? {
+                return Ok(code);
+            }
+        },
+    }
+}
+
+/// Handles one signal: forwards it, resizes the PTY, or reaps the container.
+/// Returns the exit code once the container's PID 1 has ended.
+fn next_signal(
+    pid: Pid,
+    signals: &SignalFd,
+    pty: Option<&dyn portable_pty::MasterPty>,
+) -> io::Result<Option<i32>> {
+    let Some(info) = signals.read_signal()? else {
+        return Ok(None);
+    };
+    let Ok(signal) = Signal::try_from(info.ssi_signo as i32) else {
+        return Ok(None);
+    };
+    match signal {
+        Signal::SIGCHLD => reap(pid),
+        Signal::SIGWINCH => {
+            if let Some(pty) = pty {
+                let _ = pty.resize(terminal_size());
+            }
+            Ok(None)
+        }
+        other => {
+            let _ = kill(pid, other);
+            Ok(None)
+        }
+    }
+}
+
+fn reap(pid: Pid) -> io::Result<Option<i32>> {
+    loop {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(Some(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(Some(128 + sig as i32)),
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(_) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn relay_terminal(
+    pid: Pid,
+    pty: Box<dyn portable_pty::MasterPty + Send>,
+    signals: &SignalFd,
+    mut forward_input: bool,
+) -> io::Result<i32> {
+    let _raw = if forward_input {
+        RawMode::enable()
+    } else {
+        None
+    };
+    let mut reader = pty
+        .try_clone_reader()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut writer = pty
+        .take_writer()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let master_fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
+    // SAFETY: the fd belongs to `pty`, which outlives every use below.
+    let master = unsafe { BorrowedFd::borrow_raw(master_fd) };
+    let stdin = io::stdin();
+    let mut stdout = io::stdout();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut exit_code = None;
+    let mut output_open = true;
+
+    while output_open {
+        let mut fds = vec![
+            PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(master, PollFlags::POLLIN),
+        ];
+        if forward_input {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        // Once the command has ended, only drain what it already wrote.
+        let timeout = if exit_code.is_some() {
+            PollTimeout::ZERO
+        } else {
+            PollTimeout::NONE
+        };
+        match poll(&mut fds, timeout) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(0) => break,
+            Ok(_) => {}
+        }
+        let ready = |fd: &PollFd| {
+            fd.revents().is_some_and(|r| {
+                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+            })
+        };
+        let (signal_ready, master_ready) = (ready(&fds[0]), ready(&fds[1]));
+        let stdin_ready = forward_input && ready(&fds[2]);
+        if master_ready {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => output_open = false, // EIO: every slave is closed.
+                Ok(n) => {
+                    stdout.write_all(&buf[..n])?;
+                    stdout.flush()?;
+                }
+            }
+        }
+        if stdin_ready {
+            match nix::unistd::read(stdin.as_raw_fd(), &mut buf) {
+                Ok(0) | Err(_) => forward_input = false,
+                Ok(n) => writer.write_all(&buf[..n])?,
+            }
+        }
+        if signal_ready {
+            if let Some(code) = next_signal(pid, signals, Some(pty.as_ref()))? {
+                exit_code = Some(code);
+            }
+        }
+    }
+    match exit_code {
+        Some(code) => Ok(code),
+        None => loop {
+            if let Some(code) = next_signal(pid, signals, None)? {
+                return Ok(code);
+            }
+        },
+    }
+}

@@ -1,0 +1,275 @@
+//! The container's first process, from the moment it is cloned into its new
+//! namespaces to the `execve` of the user's command.
+//!
+//! `setup_steps` is the whole container set-up as one ordered list; read it top
+//! to bottom. Each step either succeeds or stops the set-up with an error that
+//! goes back to the parent over the error pipe, with the exit code docker
+//! would give (125 set-up, 126 cannot execute, 127 not found).
+
+use super::mounts;
+use super::network;
+use super::spec::{ContainerSpec, Network};
+use super::SetupError;
+use crate::runtime::capabilities;
+use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::{dup2, execve, setgid, setgroups, sethostname, setsid, setuid, Gid, Uid};
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::fd::RawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// What the first process needs to know, prepared by the parent before clone.
+pub struct InitContext<'a> {
+    pub spec: &'a ContainerSpec,
+    /// Where the container's root is mounted (a directory on the host).
+    pub rootfs: PathBuf,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    /// `cgroup.procs` files to join before anything else happens.
+    pub cgroup_procs: Vec<PathBuf>,
+    /// The terminal's slave side, when the container has one.
+    pub tty_slave: Option<PathBuf>,
+    /// Write end of the error pipe; closed by `execve` (O_CLOEXEC) on success.
+    pub error_pipe: RawFd,
+}
+
+/// Runs the set-up and executes the command. Returns only on failure, with
+/// the exit code for the process; the reason has been sent to the parent.
+pub fn container_main(ctx: &InitContext) -> isize {
+    let error = match setup_steps(ctx) {
+        Ok(never) => match never {},
+        Err(error) => error,
+    };
+    let message = format!("{}\n{}", error.exit_code, error.message);
+    // SAFETY: the fd is the pipe's write end, open in this process until exit;
+    // File takes it over only to write and is forgotten, not closed, after.
+    let mut pipe = unsafe { <fs::File as std::os::fd::FromRawFd>::from_raw_fd(ctx.error_pipe) };
+    let _ = pipe.write_all(message.as_bytes());
+    std::mem::forget(pipe);
+    error.exit_code as isize
+}
+
+fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
+    let spec = ctx.spec;
+
+    // 1. Undo what the parent set for itself: its blocked signals and Rust's
+    //    ignored SIGPIPE would otherwise be inherited by the command.
+    restore_signals()?;
+
+    // 2. Enter the container's cgroup, then make it the root of a new cgroup
+    //    namespace, so the limits hold before any of the user's code runs.
+    join_cgroup(&ctx.cgroup_procs)?;
+    unshare(CloneFlags::CLONE_NEWCGROUP)
+        .map_err(|e| step_err("unshare the cgroup namespace", e))?;
+
+    // 3. A session of its own; the terminal (if any) becomes its controlling tty.
+    setsid().map_err(|e| step_err("start a new session", e))?;
+    attach_stdio(ctx)?;
+
+    // 4. The root filesystem: overlay of the image, host dirs, volumes.
+    mounts::make_root_slave()?;
+    if !mounts::mount_overlay(&spec.image.rootfs, &ctx.upper, &ctx.work, &ctx.rootfs)? {
+        eprintln!(
+            "hako: overlayfs is not available here; copying the image instead (slower, uses disk)"
+        );
+        mounts::mount_copied_root(&spec.image.rootfs, &ctx.upper, &ctx.rootfs)?;
+    }
+    mounts::bind_host_dirs(&ctx.rootfs, &spec.image.host_binds)?;
+    mounts::bind_volumes(&ctx.rootfs, &spec.volumes)?;
+
+    // 5. /proc, /dev, /sys, then hide what a container must not touch.
+    let console = spec.tty.then_some(()).and(ctx.tty_slave.as_deref());
+    mounts::mount_special_filesystems(&ctx.rootfs, console)?;
+    mounts::mask_kernel_paths(&ctx.rootfs)?;
+
+    // 6. Switch to the new root and let go of the host's.
+    mounts::pivot_into(&ctx.rootfs)?;
+
+    // 7. Identity and network inside the namespaces.
+    sethostname(&spec.hostname).map_err(|e| step_err("set the hostname", e))?;
+    if spec.network == Network::None {
+        network::bring_up_loopback()?;
+    }
+    fs::create_dir_all(&spec.workdir).map_err(|e| {
+        SetupError::new(format!(
+            "failed to create the working directory {}: {e}",
+            spec.workdir.display()
+        ))
+    })?;
+    if spec.read_only {
+        mounts::make_root_read_only()?;
+    }
+
+    // 8. Privileges: bounding set first (needs CAP_SETPCAP), then the user,
+    //    then the process's own sets, then no_new_privs.
+    capabilities::restrict_bounding_set(&spec.capabilities).map_err(SetupError::from_display)?;
+    switch_user(spec)?;
+    let kept = if spec.user.uid == 0 {
+        spec.capabilities.clone()
+    } else {
+        Default::default()
+    };
+    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
+    nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))?;
+
+    // 9. No descriptor of hako's reaches the command.
+    close_inherited_fds()?;
+
+    // 10. Run the command.
+    nix::unistd::chdir(&spec.workdir).map_err(|e| {
+        SetupError::new(format!(
+            "failed to enter the working directory {}: {e}",
+            spec.workdir.display()
+        ))
+    })?;
+    exec_command(spec)
+}
+
+fn step_err(what: &str, errno: nix::Error) -> SetupError {
+    SetupError::new(format!("failed to {what}: {errno}"))
+}
+
+fn restore_signals() -> Result<(), SetupError> {
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
+        .map_err(|e| step_err("unblock signals", e))?;
+    // SAFETY: setting a default disposition installs no Rust handler, so
+    // nothing can run in signal context.
+    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }
+        .map_err(|e| step_err("restore SIGPIPE", e))?;
+    Ok(())
+}
+
+fn join_cgroup(procs_files: &[PathBuf]) -> Result<(), SetupError> {
+    for file in procs_files {
+        // "0" means the writing process itself.
+        fs::write(file, "0").map_err(|e| {
+            SetupError::new(format!("failed to join the cgroup {}: {e}", file.display()))
+        })?;
+    }
+    Ok(())
+}
+
+/// With a terminal: stdin, stdout and stderr are its slave side. Without one,
+/// stdout and stderr are hako's own; stdin is hako's with `-i`, else /dev/null.
+fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
+    if let Some(slave) = &ctx.tty_slave {
+        let fd = open(slave.as_path(), OFlag::O_RDWR, Mode::empty())
+            .map_err(|e| step_err(&format!("open the terminal {}", slave.display()), e))?;
+        // SAFETY: TIOCSCTTY on an open terminal fd with arg 0; the caller is a
+        // session leader without a controlling terminal (setsid above).
+        if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
+            return Err(SetupError::new(format!(
+                "failed to make {} the controlling terminal: {}",
+                slave.display(),
+                std::io::Error::last_os_error()
+            )));
+        }
+        for target in 0..=2 {
+            dup2(fd, target).map_err(|e| step_err("attach the terminal", e))?;
+        }
+        if fd > 2 {
+            let _ = nix::unistd::close(fd);
+        }
+    } else if !ctx.spec.interactive {
+        let fd = open("/dev/null", OFlag::O_RDONLY, Mode::empty())
+            .map_err(|e| step_err("open /dev/null", e))?;
+        dup2(fd, 0).map_err(|e| step_err("attach /dev/null", e))?;
+        let _ = nix::unistd::close(fd);
+    }
+    Ok(())
+}
+
+fn switch_user(spec: &ContainerSpec) -> Result<(), SetupError> {
+    let gid = Gid::from_raw(spec.user.gid);
+    setgroups(&[gid]).map_err(|e| step_err("set the supplementary groups", e))?;
+    setgid(gid).map_err(|e| step_err(&format!("set gid {gid}"), e))?;
+    setuid(Uid::from_raw(spec.user.uid))
+        .map_err(|e| step_err(&format!("set uid {}", spec.user.uid), e))
+}
+
+/// Marks every descriptor above 2 close-on-exec, so that descriptors hako
+/// inherited from its own caller never reach the command. The error pipe is
+/// among them and stays open until `execve` succeeds, as it must.
+fn close_inherited_fds() -> Result<(), SetupError> {
+    let entries = fs::read_dir("/proc/self/fd").map_err(|e| {
+        SetupError::new(format!(
+            "failed to list open descriptors in /proc/self/fd: {e}"
+        ))
+    })?;
+    let fds: Vec<RawFd> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // The directory's own fd is gone by now; EBADF is fine.
+        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    }
+    Ok(())
+}
+
+/// Finds the command as a shell would, in the container's PATH.
+fn find_executable(command: &str, env: &[String]) -> Result<PathBuf, SetupError> {
+    if command.contains('/') {
+        return Ok(PathBuf::from(command));
+    }
+    let path_var = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let mut not_executable = None;
+    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
+        let candidate = Path::new(dir).join(command);
+        if let Ok(meta) = fs::metadata(&candidate) {
+            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                return Ok(candidate);
+            }
+            not_executable.get_or_insert(candidate);
+        }
+    }
+    match not_executable {
+        Some(path) => Ok(path),
+        None => Err(SetupError::with_code(
+            127,
+            format!("exec: {command:?}: executable file not found in $PATH"),
+        )),
+    }
+}
+
+fn exec_command(spec: &ContainerSpec) -> Result<Infallible, SetupError> {
+    let program = find_executable(&spec.command[0], &spec.env)?;
+    let to_c = |s: &str| {
+        CString::new(s).map_err(|_| SetupError::new(format!("{s:?} contains a NUL byte")))
+    };
+    let path = to_c(&program.to_string_lossy())?;
+    let args = spec
+        .command
+        .iter()
+        .map(|a| to_c(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = spec
+        .env
+        .iter()
+        .map(|e| to_c(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let errno = match execve(&path, &args, &env) {
+        Ok(never) => match never {},
+        Err(errno) => errno,
+    };
+    // Docker's codes: 127 when the file is missing, 126 when it cannot run.
+    let code = if errno == nix::Error::ENOENT {
+        127
+    } else {
+        126
+    };
+    Err(SetupError::with_code(
+        code,
+        format!("exec {}: {}", program.display(), errno.desc()),
+    ))
+}

@@ -1,0 +1,312 @@
+//! The parent's side of a container: create it, learn how it ended, remove it.
+//!
+//! `create_and_start` is the order of events on the host:
+//! 1. reserve the name and write the state file (status `created`);
+//! 2. create the cgroup with its limits;
+//! 3. make the container's upper, work and root directories;
+//! 4. open a PTY when asked for a terminal;
+//! 5. clone the first process into new namespaces (it runs `init::container_main`);
+//! 6. wait for its `execve`: the error pipe closes on success, or carries the reason;
+//! 7. record `running` with its pid.
+//!
+//! Any failure undoes what was made, so bad input or a refused limit leaves
+//! nothing behind.
+
+use super::init::{container_main, InitContext};
+use super::spec::{ContainerSpec, Network, SpecError};
+use crate::runtime::capabilities;
+use crate::runtime::cgroup::{detect_layout, Cgroup};
+use crate::runtime::paths::Paths;
+use crate::runtime::state::{self, ContainerState, Status};
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::signal::Signal;
+use nix::unistd::{pipe2, Pid};
+use portable_pty::{MasterPty, PtySize};
+use std::fs;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// The cgroup filesystem's usual mount point.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// A failure to run a container, with the exit code hako reports.
+#[derive(Debug)]
+pub struct RunError {
+    pub exit_code: i32,
+    pub message: String,
+}
+
+impl RunError {
+    fn hako(message: impl std::fmt::Display) -> RunError {
+        RunError {
+            exit_code: 125,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<SpecError> for RunError {
+    fn from(e: SpecError) -> RunError {
+        RunError::hako(e)
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A container whose command is running.
+pub struct RunningContainer {
+    pub state: ContainerState,
+    pub dir: PathBuf,
+    pub pid: Pid,
+    pub cgroup: Cgroup,
+    /// The PTY's master side, when the container has a terminal.
+    pub pty: Option<Box<dyn MasterPty + Send>>,
+}
+
+/// How a container's command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitOutcome {
+    /// As a shell reports it: the exit status, or 128 + the signal number.
+    pub exit_code: i32,
+    pub oom_killed: bool,
+}
+
+/// Creates the container described by `spec` and starts its command.
+/// `terminal_size` is the size for its PTY, when it has one.
+pub fn create_and_start(
+    paths: &Paths,
+    spec: &ContainerSpec,
+    terminal_size: PtySize,
+) -> Result<RunningContainer, RunError> {
+    let dir = paths.container(&spec.id);
+    reserve(paths, spec, &dir)?;
+    let cleanup_dir = |error: RunError| {
+        let _ = fs::remove_dir_all(&dir);
+        error
+    };
+
+    let layout = detect_layout().map_err(|e| cleanup_dir(RunError::hako(e)))?;
+    let cgroup = Cgroup::for_container(
+        layout,
+        Path::new(CGROUP_ROOT),
+        &spec.cgroup_parent,
+        &spec.id,
+    )
+    .map_err(|e| cleanup_dir(RunError::hako(e)))?;
+    cgroup
+        .create(&spec.limits)
+        .map_err(|e| cleanup_dir(RunError::hako(e)))?;
+    let undo = |error: RunError| {
+        let _ = cgroup.remove();
+        cleanup_dir(error)
+    };
+
+    let (rootfs, upper, work) = (dir.join("rootfs"), dir.join("upper"), dir.join("work"));
+    for d in [&rootfs, &upper, &work] {
+        fs::create_dir(d).map_err(|e| {
+            undo(RunError::hako(format!(
+                "failed to create {}: {e}",
+                d.display()
+            )))
+        })?;
+    }
+
+    let (pty, tty_slave) = if spec.tty {
+        let pair = portable_pty::native_pty_system()
+            .openpty(terminal_size)
+            .map_err(|e| undo(RunError::hako(format!("failed to open a terminal: {e}"))))?;
+        let slave_path = pair.master.tty_name().ok_or_else(|| {
+            undo(RunError::hako(
+                "failed to find the name of the new terminal",
+            ))
+        })?;
+        // Our copy of the slave closes here; the container opens its own, so
+        // the master sees the end of output when the container's last
+        // process exits.
+        drop(pair.slave);
+        (Some(pair.master), Some(slave_path))
+    } else {
+        (None, None)
+    };
+
+    let (error_read, error_write) = pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| undo(RunError::hako(format!("failed to create a pipe: {e}"))))?;
+    let ctx = InitContext {
+        spec,
+        rootfs,
+        upper,
+        work,
+        cgroup_procs: cgroup.procs_files(),
+        tty_slave,
+        error_pipe: error_write.as_raw_fd(),
+    };
+    let pid = clone_first_process(&ctx, spec.network).map_err(undo)?;
+    drop(error_write);
+
+    // The pipe closes when execve succeeds; anything read is the reason it did not.
+    let mut report = String::new();
+    let _ = fs::File::from(error_read).read_to_string(&mut report);
+    if !report.is_empty() {
+        let _ = nix::sys::wait::waitpid(pid, None);
+        let (code, message) = report.split_once('\n').unwrap_or(("125", report.as_str()));
+        return Err(undo(RunError {
+            exit_code: code.parse().unwrap_or(125),
+            message: message.to_string(),
+        }));
+    }
+
+    let state = state::modify(&dir, |s| {
+        s.status = Status::Running;
+        s.pid = Some(pid.as_raw());
+        s.started = Some(state::now());
+    })
+    .map_err(|e| {
+        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+        undo(RunError::hako(e))
+    })?;
+
+    Ok(RunningContainer {
+        state,
+        dir,
+        pid,
+        cgroup,
+        pty,
+    })
+}
+
+/// Step 1: under the store-wide lock, make sure the name is free and write the
+/// first state file, so two containers can never get the same name.
+fn reserve(paths: &Paths, spec: &ContainerSpec, dir: &Path) -> Result<(), RunError> {
+    let containers = paths.containers();
+    fs::create_dir_all(&containers)
+        .map_err(|e| RunError::hako(format!("failed to create {}: {e}", containers.display())))?;
+    let _lock = state::lock(&containers).map_err(RunError::hako)?;
+    if let Some(other) = state::list(paths)
+        .map_err(RunError::hako)?
+        .into_iter()
+        .find(|c| c.name == spec.name)
+    {
+        return Err(SpecError::NameInUse(spec.name.clone(), other.id).into());
+    }
+    fs::create_dir(dir)
+        .map_err(|e| RunError::hako(format!("failed to create {}: {e}", dir.display())))?;
+    let record = ContainerState {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        image: spec.image.name.clone(),
+        command: spec.command.clone(),
+        hostname: spec.hostname.clone(),
+        status: Status::Created,
+        pid: None,
+        exit_code: None,
+        oom_killed: false,
+        created: state::now(),
+        started: None,
+        finished: None,
+        limits: spec.limits.clone(),
+        cgroup_layout: detect_layout().map_err(RunError::hako)?,
+        cgroup_parent: spec.cgroup_parent.clone(),
+        capabilities: capabilities::names(&spec.capabilities),
+        auto_remove: spec.auto_remove,
+    };
+    state::write(dir, &record).map_err(|e| {
+        let _ = fs::remove_dir_all(dir);
+        RunError::hako(e)
+    })
+}
+
+/// Step 5: the first process starts in new mount, UTS, IPC, PID (it is PID 1)
+/// and, unless `--network host`, network namespaces. The cgroup namespace
+/// comes later, after it has joined its cgroup.
+fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunError> {
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWPID;
+    if network == Network::None {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    // The child gets a copy of this address space (no CLONE_VM), so a plain
+    // heap buffer is a valid stack for it.
+    let mut stack = vec![0u8; 1 << 20];
+    // SAFETY: without CLONE_VM the child runs on its own copy of memory, as
+    // after fork(); hako is single-threaded here, so no lock is held by a
+    // thread that does not exist in the child. The callback only uses data
+    // that `ctx` borrows, which the copy holds too.
+    let pid = unsafe {
+        nix::sched::clone(
+            Box::new(|| container_main(ctx)),
+            &mut stack,
+            flags,
+            Some(Signal::SIGCHLD as i32),
+        )
+    }
+    .map_err(|e| RunError::hako(format!("failed to create the container's namespaces: {e}")))?;
+    Ok(pid)
+}
+
+/// Records how the command ended: reads the OOM-kill counter before the
+/// cgroup goes (or the fact is lost), removes the cgroup, and either writes
+/// the final state or, with `--rm`, removes the container.
+pub fn finish(container: RunningContainer, exit_code: i32) -> ExitOutcome {
+    let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
+    // A process killed for memory exits with SIGKILL (137); the counter tells
+    // it was the kernel's OOM killer and not a `kill -9`.
+    let oom_killed = oom_kills > 0 && exit_code == 128 + Signal::SIGKILL as i32;
+    let _ = container.cgroup.remove();
+    if container.state.auto_remove {
+        let _ = fs::remove_dir_all(&container.dir);
+    } else {
+        let _ = state::modify(&container.dir, |s| {
+            s.status = Status::Exited;
+            s.exit_code = Some(exit_code);
+            s.oom_killed = oom_killed;
+            s.finished = Some(state::now());
+            s.pid = None;
+        });
+        // The writable layer stays for `hako rm`; the work dir is scratch.
+        let _ = fs::remove_dir_all(container.dir.join("work"));
+    }
+    ExitOutcome {
+        exit_code,
+        oom_killed,
+    }
+}
+
+/// Removes a container that is not running: its cgroup (if any is left),
+/// its writable layer and its state. With `force`, a running one is killed first.
+pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<(), RunError> {
+    let dir = paths.container(&container.id);
+    let _lock = state::lock(&dir).map_err(RunError::hako)?;
+    let current = state::read(&dir).map_err(RunError::hako)?;
+    let alive = current
+        .pid
+        .is_some_and(|pid| nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok());
+    if current.status == Status::Running && alive && !force {
+        return Err(RunError {
+            exit_code: 1,
+            message: format!(
+                "container {} is running: stop it first or use `hako rm -f`",
+                current.name
+            ),
+        });
+    }
+    let cgroup = Cgroup::for_container(
+        current.cgroup_layout,
+        Path::new(CGROUP_ROOT),
+        &current.cgroup_parent,
+        &current.id,
+    )
+    .map_err(RunError::hako)?;
+    // remove() kills whatever is still in the cgroup before removing it.
+    cgroup.remove().map_err(RunError::hako)?;
+    fs::remove_dir_all(&dir)
+        .map_err(|e| RunError::hako(format!("failed to remove {}: {e}", dir.display())))
+}

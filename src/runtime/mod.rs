@@ -1,0 +1,17 @@
+//! The runtime core: everything that touches the kernel lives here.
+//!
+//! - `paths`: where images, containers and runtime state live (`--root`).
+//! - `limits`: memory / CPU / pids limits and their docker-style parsing.
+//! - `image`: the image store (import, safe extraction, the built-in `host` image).
+//! - `cgroup`: cgroup layout detection and one manager per cgroup version.
+//! - `capabilities`: the capability set a container keeps.
+//! - `container`: creating and running a container, step by step.
+//! - `state`: the on-disk record of each container.
+
+pub mod capabilities;
+pub mod cgroup;
+pub mod container;
+pub mod image;
+pub mod limits;
+pub mod paths;
+pub mod state;

@@ -1,0 +1,266 @@
+//! The on-disk record of each container: `containers/<id>/state.json`.
+//!
+//! The file is replaced atomically (write to a temp file, then rename), and
+//! every read-modify-write holds an exclusive `flock` on `containers/<id>/lock`,
+//! so two hako commands at once never see or write half a file.
+
+use crate::runtime::cgroup::CgroupLayout;
+use crate::runtime::limits::Limits;
+use crate::runtime::paths::Paths;
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StateError {
+    #[error("no such container: {0}")]
+    NotFound(String),
+    #[error("container name {0:?} is ambiguous: it matches {1}; use more of the id")]
+    Ambiguous(String, String),
+    #[error("failed to {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("state file {path} is damaged ({source}); remove the container with `hako rm -f`")]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StateError + 'a {
+    move |source| StateError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+    Unknown,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let word = match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+            Status::Unknown => "unknown",
+        };
+        f.write_str(word)
+    }
+}
+
+/// Everything hako knows about one container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    pub hostname: String,
+    pub status: Status,
+    /// PID of the container's first process, as the host sees it.
+    pub pid: Option<i32>,
+    pub exit_code: Option<i32>,
+    pub oom_killed: bool,
+    /// Unix seconds.
+    pub created: u64,
+    pub started: Option<u64>,
+    pub finished: Option<u64>,
+    pub limits: Limits,
+    pub cgroup_layout: CgroupLayout,
+    pub cgroup_parent: String,
+    /// The capabilities the container keeps, by name.
+    pub capabilities: Vec<String>,
+    /// Removed on exit (`--rm`).
+    pub auto_remove: bool,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn state_file(dir: &Path) -> PathBuf {
+    dir.join("state.json")
+}
+
+/// Holds a container's lock for as long as it lives.
+pub struct StateLock {
+    _lock: Flock<File>,
+}
+
+/// Takes the exclusive lock of a container directory.
+pub fn lock(dir: &Path) -> Result<StateLock, StateError> {
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err("open the lock", &path))?;
+    let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StateError::Io {
+        action: "lock",
+        path: path.clone(),
+        source: errno.into(),
+    })?;
+    Ok(StateLock { _lock: lock })
+}
+
+/// Writes the state atomically. The caller holds the container's lock.
+pub fn write(dir: &Path, state: &ContainerState) -> Result<(), StateError> {
+    let path = state_file(dir);
+    let tmp = dir.join("state.json.tmp");
+    let json = serde_json::to_vec_pretty(state).expect("state serializes");
+    let mut file = File::create(&tmp).map_err(io_err("write", &tmp))?;
+    file.write_all(&json).map_err(io_err("write", &tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err("rename into", &path))
+}
+
+pub fn read(dir: &Path) -> Result<ContainerState, StateError> {
+    let path = state_file(dir);
+    let bytes = fs::read(&path).map_err(|source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            StateError::NotFound(dir.file_name().unwrap_or_default().to_string_lossy().into())
+        } else {
+            StateError::Io {
+                action: "read",
+                path: path.clone(),
+                source,
+            }
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt { path, source })
+}
+
+/// Reads, changes and writes a container's state under its lock.
+pub fn modify(
+    dir: &Path,
+    change: impl FnOnce(&mut ContainerState),
+) -> Result<ContainerState, StateError> {
+    let _lock = lock(dir)?;
+    let mut state = read(dir)?;
+    change(&mut state);
+    write(dir, &state)?;
+    Ok(state)
+}
+
+/// Every container with a readable state file, oldest first.
+pub fn list(paths: &Paths) -> Result<Vec<ContainerState>, StateError> {
+    let dir = paths.containers();
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(io_err("list", &dir)(e)),
+    };
+    let mut all: Vec<ContainerState> = entries
+        .flatten()
+        .filter_map(|entry| read(&entry.path()).ok())
+        .collect();
+    all.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    Ok(all)
+}
+
+/// Finds a container by full id, name, or unique id prefix (as docker does).
+pub fn resolve(paths: &Paths, key: &str) -> Result<ContainerState, StateError> {
+    let all = list(paths)?;
+    if let Some(found) = all.iter().find(|c| c.id == key || c.name == key) {
+        return Ok(found.clone());
+    }
+    let matches: Vec<&ContainerState> = all.iter().filter(|c| c.id.starts_with(key)).collect();
+    match matches.as_slice() {
+        [] => Err(StateError::NotFound(key.to_string())),
+        [one] if !key.is_empty() => Ok((*one).clone()),
+        _ => Err(StateError::Ambiguous(
+            key.to_string(),
+            matches
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(id: &str, name: &str) -> ContainerState {
+        ContainerState {
+            id: id.into(),
+            name: name.into(),
+            image: "busybox".into(),
+            command: vec!["sh".into()],
+            hostname: id[..12].into(),
+            status: Status::Created,
+            pid: None,
+            exit_code: None,
+            oom_killed: false,
+            created: now(),
+            started: None,
+            finished: None,
+            limits: Limits::default(),
+            cgroup_layout: CgroupLayout::V1,
+            cgroup_parent: "hako".into(),
+            capabilities: vec![],
+            auto_remove: false,
+        }
+    }
+
+    #[test]
+    fn resolves_by_id_name_and_unique_prefix() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        for (id, name) in [
+            ("aaaa1111-0000-4000-8000-000000000000", "web"),
+            ("aaaa2222-0000-4000-8000-000000000000", "db"),
+        ] {
+            let dir = paths.container(id);
+            fs::create_dir_all(&dir).unwrap();
+            write(&dir, &sample(id, name)).unwrap();
+        }
+        assert_eq!(resolve(&paths, "web").unwrap().name, "web");
+        assert_eq!(resolve(&paths, "aaaa2").unwrap().name, "db");
+        assert!(matches!(
+            resolve(&paths, "aaaa"),
+            Err(StateError::Ambiguous(_, list)) if list.contains("aaaa1111") && list.contains("aaaa2222")
+        ));
+        assert!(matches!(
+            resolve(&paths, "zzz"),
+            Err(StateError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn modify_rewrites_the_file_atomically() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c");
+        fs::create_dir_all(&dir).unwrap();
+        write(&dir, &sample("bbbb1111-0000-4000-8000-000000000000", "x")).unwrap();
+        modify(&dir, |s| {
+            s.status = Status::Exited;
+            s.exit_code = Some(3);
+        })
+        .unwrap();
+        let back = read(&dir).unwrap();
+        assert_eq!(back.status, Status::Exited);
+        assert_eq!(back.exit_code, Some(3));
+        assert!(!dir.join("state.json.tmp").exists());
+    }
+}
