@@ -5,6 +5,7 @@
 //! image, a limit the kernel refuses), otherwise the container's own status.
 
 mod containers;
+mod control;
 mod image;
 mod run;
 
@@ -42,6 +43,16 @@ enum Command {
     Ps(containers::PsArgs),
     /// Remove one or more containers.
     Rm(containers::RmArgs),
+    /// Show live memory, CPU and pids usage against the limits.
+    Stats(control::StatsArgs),
+    /// Change the limits of running containers.
+    Update(control::UpdateArgs),
+    /// Show the state and configuration of containers as JSON.
+    Inspect(control::InspectArgs),
+    /// Send a signal to containers (default KILL).
+    Kill(control::KillArgs),
+    /// Stop containers: SIGTERM, then SIGKILL after a grace period.
+    Stop(control::StopArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -67,6 +78,11 @@ pub fn main() -> i32 {
         Some(Command::Image(cmd)) => image::image(&paths, cmd),
         Some(Command::Ps(args)) => containers::ps(&paths, args),
         Some(Command::Rm(args)) => containers::rm(&paths, args),
+        Some(Command::Stats(args)) => control::stats(&paths, args),
+        Some(Command::Update(args)) => control::update(&paths, args),
+        Some(Command::Inspect(args)) => control::inspect(&paths, args),
+        Some(Command::Kill(args)) => control::kill(&paths, args),
+        Some(Command::Stop(args)) => control::stop(&paths, args),
         None => {
             let mut help = <Cli as clap::CommandFactory>::command();
             let _ = help.print_help();

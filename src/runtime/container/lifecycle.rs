@@ -15,7 +15,7 @@
 use super::init::{container_main, InitContext};
 use super::spec::{ContainerSpec, Network, SpecError};
 use crate::runtime::capabilities;
-use crate::runtime::cgroup::{detect_layout, Cgroup};
+use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
 use nix::fcntl::OFlag;
@@ -28,9 +28,6 @@ use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-/// The cgroup filesystem's usual mount point.
-pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
-
 /// A failure to run a container, with the exit code hako reports.
 #[derive(Debug)]
 pub struct RunError {
@@ -39,7 +36,7 @@ pub struct RunError {
 }
 
 impl RunError {
-    fn hako(message: impl std::fmt::Display) -> RunError {
+    pub(crate) fn hako(message: impl std::fmt::Display) -> RunError {
         RunError {
             exit_code: 125,
             message: message.to_string(),
@@ -85,13 +82,13 @@ pub fn create_and_start(
     terminal_size: PtySize,
 ) -> Result<RunningContainer, RunError> {
     let dir = paths.container(&spec.id);
-    reserve(paths, spec, &dir)?;
+    let layout = detect_layout().map_err(RunError::hako)?;
+    reserve(paths, spec, layout, &dir)?;
     let cleanup_dir = |error: RunError| {
         let _ = fs::remove_dir_all(&dir);
         error
     };
 
-    let layout = detect_layout().map_err(|e| cleanup_dir(RunError::hako(e)))?;
     let cgroup = Cgroup::for_container(
         layout,
         Path::new(CGROUP_ROOT),
@@ -183,7 +180,12 @@ pub fn create_and_start(
 
 /// Step 1: under the store-wide lock, make sure the name is free and write the
 /// first state file, so two containers can never get the same name.
-fn reserve(paths: &Paths, spec: &ContainerSpec, dir: &Path) -> Result<(), RunError> {
+fn reserve(
+    paths: &Paths,
+    spec: &ContainerSpec,
+    layout: CgroupLayout,
+    dir: &Path,
+) -> Result<(), RunError> {
     let containers = paths.containers();
     fs::create_dir_all(&containers)
         .map_err(|e| RunError::hako(format!("failed to create {}: {e}", containers.display())))?;
@@ -211,7 +213,7 @@ fn reserve(paths: &Paths, spec: &ContainerSpec, dir: &Path) -> Result<(), RunErr
         started: None,
         finished: None,
         limits: spec.limits.clone(),
-        cgroup_layout: detect_layout().map_err(RunError::hako)?,
+        cgroup_layout: layout,
         cgroup_parent: spec.cgroup_parent.clone(),
         capabilities: capabilities::names(&spec.capabilities),
         auto_remove: spec.auto_remove,

@@ -5,8 +5,10 @@
 //! - `init`: the container's first process, its set-up as an ordered list of steps.
 //! - `mounts`: root filesystem, special filesystems, masked paths, pivot_root.
 //! - `network`: bringing up `lo` in a new network namespace.
+//! - `control`: usage, live limits and signals for a running container.
 //! - `foreground`: waiting for a container while relaying its terminal and signals.
 
+pub mod control;
 pub mod foreground;
 pub mod init;
 pub mod lifecycle;

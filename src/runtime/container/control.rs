@@ -1,0 +1,193 @@
+//! Acting on a running container from outside: usage, live limits, signals.
+//!
+//! These are what `hako stats`, `update`, `kill` and `stop` call, and what the
+//! dashboard will call: every number comes straight from the cgroup files.
+
+use super::lifecycle::RunError;
+use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT};
+use crate::runtime::limits::Limits;
+use crate::runtime::paths::Paths;
+use crate::runtime::state::{self, ContainerState, Status};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The cgroup of a container, from its state.
+pub fn cgroup_of(container: &ContainerState) -> Result<Cgroup, RunError> {
+    Cgroup::for_container(
+        container.cgroup_layout,
+        Path::new(CGROUP_ROOT),
+        &container.cgroup_parent,
+        &container.id,
+    )
+    .map_err(RunError::hako)
+}
+
+/// Whether the container's first process is still alive.
+pub fn is_running(container: &ContainerState) -> bool {
+    container.status == Status::Running
+        && container
+            .pid
+            .is_some_and(|pid| kill(Pid::from_raw(pid), None).is_ok())
+}
+
+fn require_running(container: &ContainerState) -> Result<(), RunError> {
+    if is_running(container) {
+        Ok(())
+    } else {
+        Err(RunError {
+            exit_code: 1,
+            message: format!("container {} is not running", container.name),
+        })
+    }
+}
+
+/// One reading of a container's usage, with CPU use over an interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageSample {
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub cgroup: CgroupStats,
+    /// CPU use over the sampling interval, in % of one CPU.
+    pub cpu_percent: Option<f64>,
+    /// CPU use as % of the container's quota, when it has one.
+    pub cpu_quota_percent: Option<f64>,
+    /// Memory use as % of the limit, when there is one.
+    pub memory_percent: Option<f64>,
+}
+
+/// Reads the counters of each container twice, `interval` apart, to turn CPU
+/// time into a percentage. Containers that are not running are skipped.
+pub fn sample_usage(
+    containers: &[ContainerState],
+    interval: Duration,
+) -> Result<Vec<UsageSample>, RunError> {
+    let running: Vec<(&ContainerState, Cgroup)> = containers
+        .iter()
+        .filter(|c| is_running(c))
+        .map(|c| cgroup_of(c).map(|g| (c, g)))
+        .collect::<Result<_, _>>()?;
+    let first: Vec<Option<u64>> = running
+        .iter()
+        .map(|(_, g)| g.stats().ok().and_then(|s| s.cpu_usage_ns))
+        .collect();
+    let start = Instant::now();
+    std::thread::sleep(interval);
+    let mut samples = vec![];
+    for ((container, cgroup), before) in running.iter().zip(first) {
+        let Ok(stats) = cgroup.stats() else { continue };
+        let elapsed = start.elapsed().as_nanos() as f64;
+        let cpu_percent = match (before, stats.cpu_usage_ns) {
+            (Some(a), Some(b)) if elapsed > 0.0 => {
+                Some(b.saturating_sub(a) as f64 / elapsed * 100.0)
+            }
+            _ => None,
+        };
+        let cpu_quota_percent = match (cpu_percent, stats.cpu_quota) {
+            (Some(p), Some(q)) => Some(p / q.cpus()),
+            _ => None,
+        };
+        let memory_percent = match (stats.memory_usage, stats.memory_limit) {
+            (Some(used), Some(limit)) if limit > 0 => Some(used as f64 / limit as f64 * 100.0),
+            _ => None,
+        };
+        samples.push(UsageSample {
+            id: container.id.clone(),
+            name: container.name.clone(),
+            cgroup: stats,
+            cpu_percent,
+            cpu_quota_percent,
+            memory_percent,
+        });
+    }
+    Ok(samples)
+}
+
+/// Changes the limits of a running container live. Only the limits given
+/// (`Some`) change; the state file follows once the kernel has taken them.
+pub fn update_limits(
+    paths: &Paths,
+    container: &ContainerState,
+    change: &Limits,
+) -> Result<ContainerState, RunError> {
+    require_running(container)?;
+    cgroup_of(container)?
+        .update(change)
+        .map_err(RunError::hako)?;
+    state::modify(&paths.container(&container.id), |s| {
+        if change.memory.is_some() {
+            s.limits.memory = change.memory;
+            s.limits.memory_swap = change.memory_swap;
+        }
+        if change.cpu.is_some() {
+            s.limits.cpu = change.cpu;
+        }
+        if change.pids.is_some() {
+            s.limits.pids = change.pids;
+        }
+    })
+    .map_err(RunError::hako)
+}
+
+/// Sends a signal to the container's first process.
+pub fn send_signal(container: &ContainerState, signal: Signal) -> Result<(), RunError> {
+    require_running(container)?;
+    let pid = Pid::from_raw(container.pid.unwrap_or_default());
+    kill(pid, signal).map_err(|e| {
+        RunError::hako(format!(
+            "failed to send {signal} to {}: {e}",
+            container.name
+        ))
+    })
+}
+
+/// SIGTERM, then SIGKILL if the container is still running after `grace`.
+/// A PID 1 without a SIGTERM handler ignores SIGTERM, hence the second step.
+/// Returns once the first process is gone.
+pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), RunError> {
+    if !is_running(container) {
+        return Ok(());
+    }
+    let pid = Pid::from_raw(container.pid.unwrap_or_default());
+    let _ = kill(pid, Signal::SIGTERM);
+    if wait_gone(pid, grace) {
+        return Ok(());
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    if wait_gone(pid, Duration::from_secs(10)) {
+        Ok(())
+    } else {
+        Err(RunError::hako(format!(
+            "container {} did not stop after SIGKILL",
+            container.name
+        )))
+    }
+}
+
+fn wait_gone(pid: Pid, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        // Gone, or a zombie its parent (the hako that runs it) has not reaped yet.
+        let alive = kill(pid, None).is_ok() && !is_zombie(pid);
+        if !alive {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn is_zombie(pid: Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,134 @@
+//! `hako update`, `stats`, `inspect`, `kill` and `stop` on a running container,
+//! against the real kernel. Needs root.
+
+mod common;
+
+use common::TestEnv;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(env: &TestEnv, args: &[&str]) -> Child {
+    env.command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn stats(env: &TestEnv, name: &str) -> serde_json::Value {
+    let out = env.hako(&["stats", "--no-stream", "--format", "json", name]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    all[0].clone()
+}
+
+fn wait_running(env: &TestEnv, name: &str) {
+    for _ in 0..100 {
+        let out = env.hako(&["inspect", name]);
+        if out.stdout.contains("\"running\"") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{name} never started");
+}
+
+#[test]
+fn lowering_memory_live_oom_kills_what_fitted_before() {
+    let env = TestEnv::new();
+    // A 30 MB allocation every 0.2 s: fits in 64 MiB, not in 16 MiB.
+    let mut child = start(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--name",
+            "grower",
+            "--memory",
+            "64m",
+            "busybox",
+            "sh",
+            "-c",
+            "while :; do head -c 30000000 /dev/zero | tail >/dev/null; sleep 0.2; done",
+        ],
+    );
+    wait_running(&env, "grower");
+    std::thread::sleep(Duration::from_millis(800));
+    let before = stats(&env, "grower");
+    assert_eq!(before["memory_limit"], 64 << 20);
+    assert_eq!(before["oom_kills"], 0);
+
+    let out = env.hako(&["update", "--memory", "16m", "grower"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let inspect = env.hako(&["inspect", "grower"]);
+    let state: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(state[0]["limits"]["memory"], 16 << 20);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let after = loop {
+        let s = stats(&env, "grower");
+        if s["oom_kills"].as_u64().unwrap_or(0) >= 1 || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(after["memory_limit"], 16 << 20);
+    assert!(after["oom_kills"].as_u64().unwrap() >= 1, "{after}");
+
+    // PID 1 ignores SIGTERM: stop falls back to SIGKILL after the grace time.
+    let started = Instant::now();
+    let out = env.hako(&["stop", "-t", "1", "grower"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    env.assert_clean();
+}
+
+#[test]
+fn stats_report_cpu_against_the_quota_and_pids_against_the_limit() {
+    let env = TestEnv::new();
+    let mut child = start(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--name",
+            "burner",
+            "--cpus",
+            "0.2",
+            "--pids-limit",
+            "20",
+            "busybox",
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ],
+    );
+    wait_running(&env, "burner");
+    std::thread::sleep(Duration::from_millis(500));
+    let s = stats(&env, "burner");
+    let cpu = s["cpu_percent"].as_f64().unwrap();
+    assert!(cpu > 5.0 && cpu < 26.0, "cpu {cpu}% under a 0.2 quota");
+    assert!(s["cpu_quota_percent"].as_f64().unwrap() > 25.0, "{s}");
+    assert!(s["nr_throttled"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["pids_current"], 1);
+    assert_eq!(s["pids_limit"], 20);
+    let table = env.hako(&["stats", "--no-stream", "burner"]);
+    assert!(
+        table.stdout.contains("burner") && table.stdout.contains("1 / 20"),
+        "{}",
+        table.stdout
+    );
+
+    let out = env.hako(&["update", "--memory", "1zz", "burner"]);
+    assert_eq!(out.code, 125);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+
+    let out = env.hako(&["kill", "-s", "KILL", "burner"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    let out = env.hako(&["kill", "burner"]);
+    assert_eq!(out.code, 1, "killing a removed container");
+    env.assert_clean();
+}
