@@ -309,6 +309,12 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
     .map_err(RunError::hako)?;
     // remove() kills whatever is still in the cgroup before removing it.
     cgroup.remove().map_err(RunError::hako)?;
-    fs::remove_dir_all(&dir)
-        .map_err(|e| RunError::hako(format!("failed to remove {}: {e}", dir.display())))
+    match fs::remove_dir_all(&dir) {
+        // The hako that ran it in the foreground (`--rm`) may be removing it too.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(RunError::hako(format!(
+            "failed to remove {}: {e}",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
