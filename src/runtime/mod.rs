@@ -1,5 +1,6 @@
 //! The runtime core: everything that touches the kernel lives here.
 //!
+//! - `attach`: the protocol between a container's monitor and attach clients.
 //! - `paths`: where images, containers and runtime state live (`--root`).
 //! - `limits`: memory / CPU / pids limits and their docker-style parsing.
 //! - `image`: the image store (import, safe extraction, the built-in `host` image).
@@ -8,6 +9,7 @@
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
 
+pub mod attach;
 pub mod capabilities;
 pub mod cgroup;
 pub mod container;

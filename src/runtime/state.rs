@@ -87,6 +87,28 @@ pub struct ContainerState {
     pub capabilities: Vec<String>,
     /// Removed on exit (`--rm`).
     pub auto_remove: bool,
+    /// The command's environment, `KEY=VALUE` (also used by `exec`).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// `uid:gid` the command runs as.
+    #[serde(default)]
+    pub user: (u32, u32),
+    #[serde(default = "root_dir")]
+    pub workdir: String,
+    /// The container has a PTY.
+    #[serde(default)]
+    pub tty: bool,
+    /// Its stdin is kept open for attach clients.
+    #[serde(default)]
+    pub interactive: bool,
+    /// PID of the monitor process that holds a detached container's terminal
+    /// and reaps it; `None` for a container run in the foreground.
+    #[serde(default)]
+    pub monitor_pid: Option<i32>,
+}
+
+fn root_dir() -> String {
+    "/".into()
 }
 
 pub fn now() -> u64 {
@@ -220,6 +242,12 @@ mod tests {
             cgroup_parent: "hako".into(),
             capabilities: vec![],
             auto_remove: false,
+            env: vec![],
+            user: (0, 0),
+            workdir: "/".into(),
+            tty: false,
+            interactive: false,
+            monitor_pid: None,
         }
     }
 

@@ -217,6 +217,12 @@ fn reserve(
         cgroup_parent: spec.cgroup_parent.clone(),
         capabilities: capabilities::names(&spec.capabilities),
         auto_remove: spec.auto_remove,
+        env: spec.env.clone(),
+        user: (spec.user.uid, spec.user.gid),
+        workdir: spec.workdir.to_string_lossy().into_owned(),
+        tty: spec.tty,
+        interactive: spec.interactive,
+        monitor_pid: None,
     };
     state::write(dir, &record).map_err(|e| {
         let _ = fs::remove_dir_all(dir);
