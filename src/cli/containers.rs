@@ -1,8 +1,8 @@
 //! `hako ps` and `hako rm`.
 
 use super::{fail, EXIT_HAKO_ERROR};
-use crate::runtime::container;
 use crate::runtime::container::spec::short_id;
+use crate::runtime::container::{self, control};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
 use clap::Args;
@@ -35,7 +35,18 @@ pub fn ps(paths: &Paths, args: PsArgs) -> i32 {
         Ok(all) => all,
         Err(e) => return fail(EXIT_HAKO_ERROR, e),
     };
-    let shown: Vec<&ContainerState> = all
+    // A `running` record whose process is gone (its hako was killed) shows
+    // as `unknown` until `hako gc` settles it.
+    let observed: Vec<ContainerState> = all
+        .into_iter()
+        .map(|mut c| {
+            if c.status == Status::Running && !control::is_running(&c) {
+                c.status = Status::Unknown;
+            }
+            c
+        })
+        .collect();
+    let shown: Vec<&ContainerState> = observed
         .iter()
         .filter(|c| args.all || c.status == Status::Running)
         .collect();
@@ -130,6 +141,24 @@ pub fn rm(paths: &Paths, args: RmArgs) -> i32 {
         }
     }
     code
+}
+
+pub fn gc(paths: &Paths) -> i32 {
+    match container::gc(paths) {
+        Ok(report) => {
+            for name in &report.recovered {
+                println!("recovered {name}: its hako had died; cgroup removed, marked exited");
+            }
+            for name in &report.removed {
+                println!("removed {name}: its hako had died");
+            }
+            if report.recovered.is_empty() && report.removed.is_empty() {
+                println!("nothing to clean up");
+            }
+            0
+        }
+        Err(e) => fail(EXIT_HAKO_ERROR, e.message),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Exit codes follow docker's: 125 when hako itself fails (bad flag, unknown
 //! image, a limit the kernel refuses), otherwise the container's own status.
 
+mod attach;
 mod containers;
 mod control;
 mod image;
@@ -53,6 +54,15 @@ enum Command {
     Kill(control::KillArgs),
     /// Stop containers: SIGTERM, then SIGKILL after a grace period.
     Stop(control::StopArgs),
+    /// Attach the terminal to a detached container (Ctrl-P Ctrl-Q detaches).
+    Attach(attach::AttachArgs),
+    /// Print a detached container's output.
+    Logs(attach::LogsArgs),
+    /// Clean up after hako processes that died while holding containers.
+    Gc,
+    /// The per-container monitor (started by `run -d`; not for people).
+    #[command(name = "__monitor", hide = true)]
+    Monitor { lib: PathBuf, run: PathBuf },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -83,6 +93,12 @@ pub fn main() -> i32 {
         Some(Command::Inspect(args)) => control::inspect(&paths, args),
         Some(Command::Kill(args)) => control::kill(&paths, args),
         Some(Command::Stop(args)) => control::stop(&paths, args),
+        Some(Command::Attach(args)) => attach::attach(&paths, args),
+        Some(Command::Logs(args)) => attach::logs(&paths, args),
+        Some(Command::Gc) => containers::gc(&paths),
+        Some(Command::Monitor { lib, run }) => {
+            crate::runtime::container::monitor::monitor_main(&Paths { lib, run })
+        }
         None => {
             let mut help = <Cli as clap::CommandFactory>::command();
             let _ = help.print_help();

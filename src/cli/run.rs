@@ -2,7 +2,7 @@
 //! with the command's status.
 
 use super::{fail, EXIT_HAKO_ERROR};
-use crate::runtime::container::{self, foreground, ContainerSpec, RunRequest};
+use crate::runtime::container::{self, foreground, monitor, ContainerSpec, RunRequest};
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use clap::Args;
@@ -26,6 +26,9 @@ pub struct RunArgs {
     /// Remove the container when it exits.
     #[arg(long)]
     rm: bool,
+    /// Run in the background under a monitor and print the container id.
+    #[arg(short, long)]
+    detach: bool,
     /// Memory limit, e.g. 10m, 512M, 1g.
     #[arg(short, long, value_name = "SIZE", allow_hyphen_values = true)]
     memory: Option<String>,
@@ -108,15 +111,30 @@ impl RunArgs {
 }
 
 pub fn run(paths: &Paths, args: RunArgs) -> i32 {
+    let detach = args.detach;
     let request = args.into_request();
     let spec = match ContainerSpec::from_request(paths, &request) {
         Ok(spec) => spec,
         Err(e) => return fail(EXIT_HAKO_ERROR, e),
     };
+    if detach {
+        return match monitor::run_detached(paths, &spec) {
+            Ok(state) => {
+                println!("{}", state.id);
+                0
+            }
+            Err(e) => fail(e.exit_code, e.message),
+        };
+    }
     if let Err(e) = foreground::block_signals() {
         return fail(EXIT_HAKO_ERROR, format!("failed to block signals: {e}"));
     }
-    let mut running = match container::create_and_start(paths, &spec, foreground::terminal_size()) {
+    let mut running = match container::create_and_start(
+        paths,
+        &spec,
+        foreground::terminal_size(),
+        container::ContainerIo::Inherit,
+    ) {
         Ok(running) => running,
         Err(e) => return fail(e.exit_code, e.message),
     };

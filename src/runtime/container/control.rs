@@ -27,10 +27,13 @@ pub fn cgroup_of(container: &ContainerState) -> Result<Cgroup, RunError> {
 
 /// Whether the container's first process is still alive.
 pub fn is_running(container: &ContainerState) -> bool {
-    container.status == Status::Running
-        && container
-            .pid
-            .is_some_and(|pid| kill(Pid::from_raw(pid), None).is_ok())
+    container.status == Status::Running && container.pid.is_some_and(process_alive)
+}
+
+/// Whether a process exists and is not a zombie waiting to be reaped.
+pub fn process_alive(pid: i32) -> bool {
+    let pid = Pid::from_raw(pid);
+    kill(pid, None).is_ok() && !is_zombie(pid)
 }
 
 fn require_running(container: &ContainerState) -> Result<(), RunError> {
@@ -171,8 +174,7 @@ fn wait_gone(pid: Pid, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     loop {
         // Gone, or a zombie its parent (the hako that runs it) has not reaped yet.
-        let alive = kill(pid, None).is_ok() && !is_zombie(pid);
-        if !alive {
+        if !process_alive(pid.as_raw()) {
             return true;
         }
         if Instant::now() >= deadline {

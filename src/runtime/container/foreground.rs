@@ -17,7 +17,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{self, SetArg, Termios};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use portable_pty::PtySize;
+use portable_pty::{MasterPty, PtySize};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
@@ -70,12 +70,12 @@ pub fn terminal_size() -> PtySize {
 
 /// Puts the calling terminal in raw mode and restores it when dropped, also
 /// when a panic unwinds through it.
-struct RawMode {
+pub(crate) struct RawMode {
     saved: Termios,
 }
 
 impl RawMode {
-    fn enable() -> Option<RawMode> {
+    pub(crate) fn enable() -> Option<RawMode> {
         let stdin = io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
         let mut raw = saved.clone();
@@ -94,11 +94,24 @@ impl Drop for RawMode {
 /// Waits for the container's command to end and returns its exit code as a
 /// shell gives it (status, or 128 + signal).
 pub fn wait(container: &mut RunningContainer, forward_input: bool) -> io::Result<i32> {
+    wait_pid(container.pid, container.pty.take(), forward_input)
+}
+
+/// Waits for the child `pid` of this process to end, passing the handled
+/// signals on to it and, with `pty`, relaying the calling terminal to the
+/// PTY's master side (`forward_input`: also the terminal's input). Returns
+/// its exit code as a shell gives it (status, or 128 + signal). The handled
+/// signals must have been blocked (`block_signals`) before `pid` was started.
+pub fn wait_pid(
+    pid: Pid,
+    pty: Option<Box<dyn MasterPty + Send>>,
+    forward_input: bool,
+) -> io::Result<i32> {
     let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)?;
-    match container.pty.take() {
-        Some(pty) => relay_terminal(container.pid, pty, &signals, forward_input),
+    match pty {
+        Some(pty) => relay_terminal(pid, pty, &signals, forward_input),
         None => loop {
-            if let Some(code) = next_signal(container.pid, &signals, None)? {
+            if let Some(code) = next_signal(pid, &signals, None)? {
                 return Ok(code);
             }
         },

@@ -35,6 +35,9 @@ pub struct InitContext<'a> {
     pub cgroup_procs: Vec<PathBuf>,
     /// The terminal's slave side, when the container has one.
     pub tty_slave: Option<PathBuf>,
+    /// Descriptors for stdin, stdout and stderr when they are not hako's
+    /// own (a detached container without a terminal writes into its monitor's pipes).
+    pub stdio: Option<[RawFd; 3]>,
     /// Write end of the error pipe; closed by `execve` (O_CLOEXEC) on success.
     pub error_pipe: RawFd,
 }
@@ -59,8 +62,12 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     let spec = ctx.spec;
 
     // 1. Undo what the parent set for itself: its blocked signals and Rust's
-    //    ignored SIGPIPE would otherwise be inherited by the command.
+    //    ignored SIGPIPE would otherwise be inherited by the command. If the
+    //    hako that holds the container (foreground run or monitor) dies, the
+    //    container goes with it instead of running on untracked.
     restore_signals()?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|e| step_err("set the parent-death signal", e))?;
 
     // 2. Enter the container's cgroup, then make it the root of a new cgroup
     //    namespace, so the limits hold before any of the user's code runs.
@@ -131,11 +138,11 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     exec_command(spec)
 }
 
-fn step_err(what: &str, errno: nix::Error) -> SetupError {
+pub(super) fn step_err(what: &str, errno: nix::Error) -> SetupError {
     SetupError::new(format!("failed to {what}: {errno}"))
 }
 
-fn restore_signals() -> Result<(), SetupError> {
+pub(super) fn restore_signals() -> Result<(), SetupError> {
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(|e| step_err("unblock signals", e))?;
     // SAFETY: setting a default disposition installs no Rust handler, so
@@ -145,7 +152,7 @@ fn restore_signals() -> Result<(), SetupError> {
     Ok(())
 }
 
-fn join_cgroup(procs_files: &[PathBuf]) -> Result<(), SetupError> {
+pub(super) fn join_cgroup(procs_files: &[PathBuf]) -> Result<(), SetupError> {
     for file in procs_files {
         // "0" means the writing process itself.
         fs::write(file, "0").map_err(|e| {
@@ -176,6 +183,10 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
         if fd > 2 {
             let _ = nix::unistd::close(fd);
         }
+    } else if let Some(fds) = ctx.stdio {
+        for (target, fd) in fds.into_iter().enumerate() {
+            dup2(fd, target as RawFd).map_err(|e| step_err("attach the monitor's pipes", e))?;
+        }
     } else if !ctx.spec.interactive {
         let fd = open("/dev/null", OFlag::O_RDONLY, Mode::empty())
             .map_err(|e| step_err("open /dev/null", e))?;
@@ -196,7 +207,7 @@ fn switch_user(spec: &ContainerSpec) -> Result<(), SetupError> {
 /// Marks every descriptor above 2 close-on-exec, so that descriptors hako
 /// inherited from its own caller never reach the command. The error pipe is
 /// among them and stays open until `execve` succeeds, as it must.
-fn close_inherited_fds() -> Result<(), SetupError> {
+pub(super) fn close_inherited_fds() -> Result<(), SetupError> {
     let entries = fs::read_dir("/proc/self/fd").map_err(|e| {
         SetupError::new(format!(
             "failed to list open descriptors in /proc/self/fd: {e}"
@@ -215,7 +226,7 @@ fn close_inherited_fds() -> Result<(), SetupError> {
 }
 
 /// Finds the command as a shell would, in the container's PATH.
-fn find_executable(command: &str, env: &[String]) -> Result<PathBuf, SetupError> {
+pub(super) fn find_executable(command: &str, env: &[String]) -> Result<PathBuf, SetupError> {
     if command.contains('/') {
         return Ok(PathBuf::from(command));
     }

@@ -25,7 +25,7 @@ use nix::unistd::{pipe2, Pid};
 use portable_pty::{MasterPty, PtySize};
 use std::fs;
 use std::io::Read;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// A failure to run a container, with the exit code hako reports.
@@ -74,12 +74,22 @@ pub struct ExitOutcome {
     pub oom_killed: bool,
 }
 
+/// Where a container without a terminal reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub enum ContainerIo {
+    /// hako's own stdin (with `-i`), stdout and stderr: a foreground run.
+    Inherit,
+    /// Given descriptors for stdin, stdout and stderr: a monitor's pipes.
+    Fds([RawFd; 3]),
+}
+
 /// Creates the container described by `spec` and starts its command.
 /// `terminal_size` is the size for its PTY, when it has one.
 pub fn create_and_start(
     paths: &Paths,
     spec: &ContainerSpec,
     terminal_size: PtySize,
+    io: ContainerIo,
 ) -> Result<RunningContainer, RunError> {
     let dir = paths.container(&spec.id);
     let layout = detect_layout().map_err(RunError::hako)?;
@@ -141,6 +151,10 @@ pub fn create_and_start(
         work,
         cgroup_procs: cgroup.procs_files(),
         tty_slave,
+        stdio: match io {
+            ContainerIo::Inherit => None,
+            ContainerIo::Fds(fds) => Some(fds),
+        },
         error_pipe: error_write.as_raw_fd(),
     };
     let pid = clone_first_process(&ctx, spec.network).map_err(undo)?;
@@ -294,9 +308,7 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
     let dir = paths.container(&container.id);
     let _lock = state::lock(&dir).map_err(RunError::hako)?;
     let current = state::read(&dir).map_err(RunError::hako)?;
-    let alive = current
-        .pid
-        .is_some_and(|pid| nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok());
+    let alive = current.pid.is_some_and(super::control::process_alive);
     if current.status == Status::Running && alive && !force {
         return Err(RunError {
             exit_code: 1,
@@ -323,4 +335,60 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
         ))),
         _ => Ok(()),
     }
+}
+
+/// What `gc` cleaned up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcReport {
+    /// Containers whose hako died while they were being created or run:
+    /// their cgroups are gone, their state says `exited`.
+    pub recovered: Vec<String>,
+    /// Containers removed entirely (`--rm` ones whose hako died).
+    pub removed: Vec<String>,
+}
+
+/// Cleans up after hako processes that died (even by SIGKILL) while they
+/// held a container: a container whose first process is gone but whose
+/// state still says `created` or `running` gets its cgroup removed and is
+/// marked `exited` (or removed, with `--rm`). Its mounts lived in its own
+/// mount namespace and went with it. Running containers are not touched.
+pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
+    let mut report = GcReport::default();
+    for container in state::list(paths).map_err(RunError::hako)? {
+        let dir = paths.container(&container.id);
+        let Ok(_lock) = state::lock(&dir) else {
+            continue;
+        };
+        let Ok(current) = state::read(&dir) else {
+            continue;
+        };
+        let stale = matches!(current.status, Status::Created | Status::Running)
+            && !current.pid.is_some_and(super::control::process_alive);
+        // A container still being created has no pid yet; give its hako a
+        // moment (a create takes milliseconds) before calling it dead.
+        if !stale || state::now().saturating_sub(current.created) < 5 && current.pid.is_none() {
+            continue;
+        }
+        if let Ok(cgroup) = Cgroup::for_container(
+            current.cgroup_layout,
+            Path::new(CGROUP_ROOT),
+            &current.cgroup_parent,
+            &current.id,
+        ) {
+            let _ = cgroup.remove();
+        }
+        if current.auto_remove {
+            let _ = fs::remove_dir_all(&dir);
+            report.removed.push(current.name);
+        } else {
+            let mut exited = current;
+            exited.status = Status::Exited;
+            exited.pid = None;
+            exited.finished = Some(state::now());
+            let _ = state::write(&dir, &exited);
+            let _ = fs::remove_dir_all(dir.join("work"));
+            report.recovered.push(exited.name);
+        }
+    }
+    Ok(report)
 }

@@ -3,20 +3,29 @@
 //! - `spec`: what a container is made of, validated before anything exists.
 //! - `lifecycle`: the parent's side: create (cgroup, dirs, clone), finish, remove.
 //! - `init`: the container's first process, its set-up as an ordered list of steps.
+//! - `monitor`: the per-container process that keeps a detached container.
 //! - `mounts`: root filesystem, special filesystems, masked paths, pivot_root.
 //! - `network`: bringing up `lo` in a new network namespace.
+//! - `attach_session`: the calling terminal attached to a detached container.
 //! - `control`: usage, live limits and signals for a running container.
+//! - `exec`: a new process inside a running container (`hako exec`).
 //! - `foreground`: waiting for a container while relaying its terminal and signals.
 
+pub mod attach_session;
 pub mod control;
+pub mod exec;
 pub mod foreground;
 pub mod init;
 pub mod lifecycle;
+pub mod monitor;
 pub mod mounts;
 pub mod network;
 pub mod spec;
 
-pub use lifecycle::{create_and_start, finish, remove, ExitOutcome, RunError, RunningContainer};
+pub use lifecycle::{
+    create_and_start, finish, gc, remove, ContainerIo, ExitOutcome, GcReport, RunError,
+    RunningContainer,
+};
 pub use spec::{ContainerSpec, RunRequest, SpecError};
 
 /// A failure while setting up the container, inside its first process.

@@ -9,6 +9,7 @@ use crate::runtime::image::{Image, ImageError, ImageStore};
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
 use caps::CapsHashSet;
+use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
 use thiserror::Error;
 
@@ -67,7 +68,7 @@ pub struct RunRequest {
     pub cgroup_parent: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Network {
     /// A new network namespace with only `lo`, brought up.
     None,
@@ -75,21 +76,22 @@ pub enum Network {
     Host,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Volume {
     pub host: PathBuf,
     pub container: PathBuf,
     pub read_only: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub uid: u32,
     pub gid: u32,
 }
 
-/// A validated container, ready to be created.
-#[derive(Debug, Clone)]
+/// A validated container, ready to be created. It crosses to the monitor
+/// process as JSON (`run -d`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerSpec {
     pub id: String,
     pub name: String,

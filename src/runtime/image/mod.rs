@@ -106,7 +106,7 @@ impl ImageError {
 }
 
 /// An image ready to be a container's lower layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     pub name: String,
     /// The directory that becomes the container's read-only lower layer.

@@ -1,0 +1,609 @@
+//! Running a new process inside a running container (`hako exec`, and later
+//! the dashboard's shells), as `docker exec` does.
+//!
+//! Three processes take part: the caller (hako), a joiner `A` that enters the
+//! container, and the command `B`. The steps, in order:
+//!
+//! In the caller (`start`):
+//! 1. check the request (-e, -u, -w) and that the container is running;
+//! 2. open the container's namespace files `/proc/<pid>/ns/{ipc,uts,net,pid,cgroup,mnt}`,
+//!    then check that the pid is still in the container's cgroup, so the
+//!    descriptors are the container's and not those of a reused pid;
+//! 3. with `-t`, open a PTY and its slave side here, on the host: once in the
+//!    container's mount namespace the host's /dev/pts is out of sight. Without
+//!    `-t` and `-i`, stdin is /dev/null;
+//! 4. fork `A`.
+//!
+//! In `A` (`join_steps`):
+//! 5. a session of its own; keep the handled signals blocked (they are taken
+//!    with sigwait and passed on to `B`) and get SIGHUP if the caller dies;
+//! 6. join the container's cgroup, before entering its cgroup namespace, so
+//!    the namespace's root is the container's cgroup and its limits hold;
+//! 7. enter the namespaces: ipc, uts, net, cgroup, pid, mnt. The mount
+//!    namespace comes last: entering it sets root and cwd to the namespace's
+//!    root, the container's pivoted root, and the host's paths are gone;
+//! 8. fork `B`: entering a PID namespace only moves the children;
+//! 9. pass signals on to `B`, reap it and exit with its status (128 + signal
+//!    when it was killed).
+//!
+//! In `B` (`command_steps`), as the container's first process does (init.rs):
+//! 10. restore the signal mask and SIGPIPE;
+//! 11. a session of its own; the terminal becomes its controlling tty, or
+//!     stdio is attached;
+//! 12. privileges: the container's bounding set, the user (the container's
+//!     unless -u), the process sets (empty for a non-root user), no_new_privs;
+//! 13. no descriptor of hako's reaches the command;
+//! 14. enter the working directory and execute the command, found in the
+//!     container's PATH.
+//!
+//! Back in the caller: the error pipe (O_CLOEXEC) closes when `B`'s execve
+//! succeeds, or carries the reason it did not (exit 127 not found, 126 cannot
+//! execute, 125 anything else). Then the caller waits for `A`
+//! (`foreground::wait_pid`), relaying the terminal.
+
+use super::control;
+use super::foreground;
+use super::init::{close_inherited_fds, find_executable, join_cgroup, restore_signals, step_err};
+use super::lifecycle::RunError;
+use super::SetupError;
+use crate::runtime::capabilities;
+use crate::runtime::paths::Paths;
+use crate::runtime::state::{self, ContainerState, StateError};
+use caps::{Capability, CapsHashSet};
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::sched::{setns, CloneFlags};
+use nix::sys::signal::{kill, sigprocmask, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{
+    dup2, execve, fork, getppid, pipe2, setgid, setgroups, setsid, setuid, ForkResult, Gid, Pid,
+    Uid,
+};
+use portable_pty::{MasterPty, PtySize};
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// What a user asks to run, in their own words (the CLI's flags).
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    /// The command and its arguments; found in the container's PATH.
+    pub command: Vec<String>,
+    /// `KEY=VALUE` added to (or replacing in) the container's environment;
+    /// `KEY` alone takes hako's own value, as docker does.
+    pub env: Vec<String>,
+    /// Absolute working directory (default: the container's).
+    pub workdir: Option<String>,
+    /// `UID`, `UID:GID` or `root` (default: the container's user).
+    pub user: Option<String>,
+    /// Keep stdin open and pass it on.
+    pub interactive: bool,
+    /// Run the command on a new PTY.
+    pub tty: bool,
+}
+
+/// A command started in a container.
+pub struct ExecProcess {
+    /// The joiner `A`, a child of the caller: it exits with the command's status.
+    pub pid: Pid,
+    /// The PTY's master side, with `-t`.
+    pub pty: Option<Box<dyn MasterPty + Send>>,
+}
+
+/// Runs `request` in the container in the foreground of the calling terminal
+/// and returns the command's exit code (128 + N when killed by signal N).
+pub fn exec(
+    paths: &Paths,
+    container: &ContainerState,
+    request: &ExecRequest,
+) -> Result<i32, RunError> {
+    foreground::block_signals()
+        .map_err(|e| RunError::hako(format!("failed to block signals: {e}")))?;
+    let process = start(paths, container, request, foreground::terminal_size())?;
+    foreground::wait_pid(process.pid, process.pty, request.interactive).map_err(|e| {
+        RunError::hako(format!(
+            "lost track of the command in container {}: {e}",
+            container.name
+        ))
+    })
+}
+
+/// Starts `request` in the container and returns once the command has been
+/// executed (or failed to be). The caller then waits for `pid` (and relays
+/// `pty`). The caller should have blocked `foreground::handled_signals()` so
+/// no SIGCHLD is lost, and must be single-threaded: the forked processes
+/// allocate memory.
+pub fn start(
+    paths: &Paths,
+    container: &ContainerState,
+    request: &ExecRequest,
+    terminal_size: PtySize,
+) -> Result<ExecProcess, RunError> {
+    // 1. The request, then the container as it is now (not as it was read).
+    let current = state::read(&paths.container(&container.id)).map_err(|e| match e {
+        StateError::NotFound(_) => RunError {
+            exit_code: 1,
+            message: format!("no such container: {}", container.name),
+        },
+        other => RunError::hako(other),
+    })?;
+    let plan = ExecPlan::new(&current, request)?;
+    let pid = match current.pid {
+        Some(pid) if control::is_running(&current) => Pid::from_raw(pid),
+        _ => return Err(not_running(&current)),
+    };
+
+    // 2. The namespaces, then proof that they are the container's.
+    let namespaces = open_namespaces(&current, pid)?;
+    let cgroup_procs = control::cgroup_of(&current)?.procs_files();
+    if !in_cgroup(pid, &cgroup_procs) {
+        return Err(not_running(&current));
+    }
+
+    // 3. The terminal, or /dev/null for stdin.
+    let (pty, terminal) = if request.tty {
+        let (master, slave) = open_terminal(terminal_size)?;
+        (Some(master), Some(slave))
+    } else {
+        (None, None)
+    };
+    let null_stdin = if !request.tty && !request.interactive {
+        Some(open_fd("/dev/null", OFlag::O_RDONLY)?)
+    } else {
+        None
+    };
+
+    // 4. The joiner.
+    let (error_read, error_write) = pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| RunError::hako(format!("failed to create a pipe: {e}")))?;
+    let ctx = JoinContext {
+        plan: &plan,
+        namespaces: &namespaces,
+        cgroup_procs,
+        pty_master: pty.as_ref().and_then(|m| m.as_raw_fd()),
+        terminal: terminal.as_ref().map(|fd| fd.as_raw_fd()),
+        null_stdin: null_stdin.as_ref().map(|fd| fd.as_raw_fd()),
+        error_pipe: error_write.as_raw_fd(),
+        caller: nix::unistd::getpid(),
+    };
+    // SAFETY: hako is single-threaded here (see above), so the child's copy of
+    // memory holds no lock taken by another thread; the child only uses `ctx`
+    // and ends with _exit.
+    let joiner = match unsafe { fork() } {
+        Ok(ForkResult::Child) => joiner_main(&ctx),
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => return Err(RunError::hako(format!("failed to start a process: {e}"))),
+    };
+    // Only `A` and `B` keep these; the slave must close here so the master
+    // sees the end of output when the command's last process is gone.
+    drop((error_write, terminal, null_stdin, namespaces));
+
+    // The pipe closes when execve succeeds; anything read is the reason it did not.
+    let mut report = String::new();
+    let _ = File::from(error_read).read_to_string(&mut report);
+    if !report.is_empty() {
+        let _ = waitpid(joiner, None);
+        let (code, message) = report.split_once('\n').unwrap_or(("125", report.as_str()));
+        return Err(RunError {
+            exit_code: code.parse().unwrap_or(125),
+            message: message.to_string(),
+        });
+    }
+    Ok(ExecProcess { pid: joiner, pty })
+}
+
+fn not_running(container: &ContainerState) -> RunError {
+    RunError {
+        exit_code: 1,
+        message: format!("container {} is not running", container.name),
+    }
+}
+
+/// The request checked and turned into what `B` needs, before any fork.
+struct ExecPlan {
+    /// The command's name as given, for the PATH search.
+    program: String,
+    args: Vec<CString>,
+    /// The environment as text (for PATH) and for execve.
+    env: Vec<String>,
+    env_c: Vec<CString>,
+    workdir: PathBuf,
+    uid: u32,
+    gid: u32,
+    /// The container's capabilities: the bounding set, and the process sets for root.
+    capabilities: CapsHashSet,
+}
+
+impl ExecPlan {
+    fn new(container: &ContainerState, request: &ExecRequest) -> Result<ExecPlan, RunError> {
+        let program = match request.command.first() {
+            Some(p) if !p.is_empty() => p.clone(),
+            _ => return Err(RunError::hako("the command is empty")),
+        };
+        let (uid, gid) = match request.user.as_deref() {
+            Some(text) => parse_user(text)?,
+            None => container.user,
+        };
+        let workdir = match request.workdir.as_deref() {
+            None => PathBuf::from(&container.workdir),
+            Some(w) if w.starts_with('/') => PathBuf::from(w),
+            Some(w) => {
+                return Err(RunError::hako(format!(
+                    "invalid -w {w:?}: the working directory must be an absolute path"
+                )))
+            }
+        };
+        let env = build_env(&container.env, &request.env, request.tty)?;
+        let capabilities = container
+            .capabilities
+            .iter()
+            .map(|name| {
+                Capability::from_str(name).map_err(|_| {
+                    RunError::hako(format!(
+                        "container {} keeps capability {name:?}, which this hako does not know",
+                        container.name
+                    ))
+                })
+            })
+            .collect::<Result<CapsHashSet, _>>()?;
+        let to_c = |s: &String| {
+            CString::new(s.as_str())
+                .map_err(|_| RunError::hako(format!("{s:?} contains a NUL byte")))
+        };
+        Ok(ExecPlan {
+            program,
+            args: request.command.iter().map(to_c).collect::<Result<_, _>>()?,
+            env_c: env.iter().map(to_c).collect::<Result<_, _>>()?,
+            env,
+            workdir,
+            uid,
+            gid,
+            capabilities,
+        })
+    }
+}
+
+/// `UID`, `UID:GID` (numbers) or `root`; the gid defaults to the uid.
+fn parse_user(text: &str) -> Result<(u32, u32), RunError> {
+    let bad = || RunError::hako(format!("invalid -u {text:?}: use UID or UID:GID (numbers), or root"));
+    if text == "root" {
+        return Ok((0, 0));
+    }
+    let (uid, gid) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    let uid: u32 = uid.parse().map_err(|_| bad())?;
+    let gid = match gid {
+        Some(g) => g.parse().map_err(|_| bad())?,
+        None => uid,
+    };
+    Ok((uid, gid))
+}
+
+/// The container's environment, then TERM=xterm with a terminal, then the
+/// user's `-e`, each replacing an entry with the same key.
+fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>, RunError> {
+    let mut env = base.to_vec();
+    let mut set = |entry: String| {
+        let key = entry.split('=').next().unwrap_or_default().to_string();
+        env.retain(|e| e.split('=').next() != Some(key.as_str()));
+        env.push(entry);
+    };
+    if tty {
+        set("TERM=xterm".into());
+    }
+    for entry in extra {
+        match entry.split_once('=') {
+            Some(("", _)) => return Err(bad_env(entry)),
+            Some(_) => set(entry.clone()),
+            None if entry.is_empty() => return Err(bad_env(entry)),
+            None => {
+                if let Ok(value) = std::env::var(entry) {
+                    set(format!("{entry}={value}"));
+                }
+            }
+        }
+    }
+    Ok(env)
+}
+
+fn bad_env(entry: &str) -> RunError {
+    RunError::hako(format!("invalid -e {entry:?}: use KEY=VALUE"))
+}
+
+/// One of the container's namespaces, open.
+struct Namespace {
+    name: &'static str,
+    kind: CloneFlags,
+    file: File,
+}
+
+/// Step 2, in the order they are entered (mnt last).
+fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace>, RunError> {
+    [
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+    ]
+    .into_iter()
+    .map(|(name, kind)| {
+        let path = format!("/proc/{pid}/ns/{name}");
+        // std opens with O_CLOEXEC.
+        match File::open(&path) {
+            Ok(file) => Ok(Namespace { name, kind, file }),
+            // Gone, or a zombie whose namespaces are already released.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_running(container)),
+            Err(e) => Err(RunError::hako(format!("failed to open {path}: {e}"))),
+        }
+    })
+    .collect()
+}
+
+/// Whether `pid` is listed in the container's cgroup (its first hierarchy).
+fn in_cgroup(pid: Pid, procs_files: &[PathBuf]) -> bool {
+    let wanted = pid.as_raw().to_string();
+    procs_files
+        .first()
+        .and_then(|file| fs::read_to_string(file).ok())
+        .is_some_and(|procs| procs.lines().any(|line| line.trim() == wanted))
+}
+
+/// Step 3: a new PTY and its slave side, opened without becoming hako's
+/// controlling terminal.
+fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), RunError> {
+    let pair = portable_pty::native_pty_system()
+        .openpty(size)
+        .map_err(|e| RunError::hako(format!("failed to open a terminal: {e}")))?;
+    let slave_path = pair
+        .master
+        .tty_name()
+        .ok_or_else(|| RunError::hako("failed to find the name of the new terminal"))?;
+    let slave = open_fd(&slave_path.to_string_lossy(), OFlag::O_RDWR | OFlag::O_NOCTTY)?;
+    // portable-pty's own slave descriptor closes here; `B` gets ours.
+    drop(pair.slave);
+    Ok((pair.master, slave))
+}
+
+fn open_fd(path: &str, flags: OFlag) -> Result<OwnedFd, RunError> {
+    open(path, flags | OFlag::O_CLOEXEC, Mode::empty())
+        .map(|fd| {
+            // SAFETY: `open` just returned this descriptor and nothing else owns it.
+            unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
+        })
+        .map_err(|e| RunError::hako(format!("failed to open {path}: {e}")))
+}
+
+/// What `A` and `B` need, prepared by the caller before fork.
+struct JoinContext<'a> {
+    plan: &'a ExecPlan,
+    namespaces: &'a [Namespace],
+    cgroup_procs: Vec<PathBuf>,
+    /// The caller's side of the PTY, with `-t`: not for `A` or `B`.
+    pty_master: Option<RawFd>,
+    /// The PTY's slave side, with `-t`.
+    terminal: Option<RawFd>,
+    /// /dev/null, for stdin without `-i` and `-t`.
+    null_stdin: Option<RawFd>,
+    /// Write end of the error pipe; closed by `B`'s execve (O_CLOEXEC).
+    error_pipe: RawFd,
+    /// The caller, to notice it died before `A` asked to be told.
+    caller: Pid,
+}
+
+/// The joiner `A`: steps 5 to 9. Never returns.
+fn joiner_main(ctx: &JoinContext) -> ! {
+    let command = match join_steps(ctx) {
+        Ok(pid) => pid,
+        Err(error) => exit_with(ctx.error_pipe, &error),
+    };
+    // Only `B` keeps the error pipe and the terminal from here on.
+    for fd in [Some(ctx.error_pipe), ctx.terminal, ctx.null_stdin]
+        .into_iter()
+        .flatten()
+    {
+        let _ = nix::unistd::close(fd);
+    }
+    let code = relay_signals(command);
+    // SAFETY: _exit ends the process without running the caller's atexit
+    // handlers or flushing its copies of stdio buffers.
+    unsafe { libc::_exit(code) }
+}
+
+/// Steps 5 to 8; returns `B`'s pid (as `A` sees it).
+fn join_steps(ctx: &JoinContext) -> Result<Pid, SetupError> {
+    // 5. A session of its own, so that only the caller's forwarding (and not
+    //    also the calling terminal) signals it. Signals stay blocked:
+    //    `relay_signals` takes them with sigwait. If the caller dies, SIGHUP
+    //    comes, and is passed on as a hang-up.
+    if let Some(fd) = ctx.pty_master {
+        let _ = nix::unistd::close(fd);
+    }
+    setsid().map_err(|e| step_err("start a new session", e))?;
+    sigprocmask(
+        SigmaskHow::SIG_SETMASK,
+        Some(&foreground::handled_signals()),
+        None,
+    )
+    .map_err(|e| step_err("block signals", e))?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGHUP)
+        .map_err(|e| step_err("set the parent-death signal", e))?;
+    if getppid() != ctx.caller {
+        return Err(SetupError::new("hako exited before the command started".into()));
+    }
+
+    // 6. The cgroup, while its files are still in sight.
+    join_cgroup(&ctx.cgroup_procs)?;
+
+    // 7. The namespaces, mnt last.
+    for ns in ctx.namespaces {
+        setns(&ns.file, ns.kind)
+            .map_err(|e| step_err(&format!("enter the container's {} namespace", ns.name), e))?;
+    }
+
+    // 8. The command, in the container's PID namespace.
+    // SAFETY: this process is single-threaded (a fork of a single-threaded
+    // caller); the child only uses `ctx` and ends in execve or _exit.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => command_main(ctx),
+        Ok(ForkResult::Parent { child }) => Ok(child),
+        Err(Errno::EAGAIN) => Err(SetupError::new(
+            "failed to start the command: the container is at its process limit (--pids-limit)"
+                .into(),
+        )),
+        Err(e) => Err(step_err("start the command", e)),
+    }
+}
+
+/// Step 9: passes the handled signals on to `B` until it ends, and returns
+/// its status as a shell gives it.
+fn relay_signals(command: Pid) -> i32 {
+    let signals = foreground::handled_signals();
+    loop {
+        match signals.wait() {
+            Ok(Signal::SIGCHLD) => loop {
+                match waitpid(command, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::Exited(_, code)) => return code,
+                    Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+                    Ok(WaitStatus::StillAlive) => break,
+                    Ok(_) | Err(Errno::EINTR) => continue,
+                    Err(_) => return 125,
+                }
+            },
+            // The PTY's size changes reach `B` from the kernel.
+            Ok(Signal::SIGWINCH) => {}
+            Ok(other) => {
+                let _ = kill(command, other);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The command `B`: steps 10 to 14. Never returns.
+fn command_main(ctx: &JoinContext) -> ! {
+    let error = match command_steps(ctx) {
+        Ok(never) => match never {},
+        Err(error) => error,
+    };
+    exit_with(ctx.error_pipe, &error)
+}
+
+fn command_steps(ctx: &JoinContext) -> Result<Infallible, SetupError> {
+    let plan = ctx.plan;
+
+    // 10. The caller's blocked signals and ignored SIGPIPE are not the command's.
+    restore_signals()?;
+
+    // 11. A session of its own, and its stdio.
+    setsid().map_err(|e| step_err("start a new session", e))?;
+    attach_stdio(ctx)?;
+
+    // 12. Privileges: bounding set first (needs CAP_SETPCAP), then the user,
+    //     then the process's own sets, then no_new_privs.
+    capabilities::restrict_bounding_set(&plan.capabilities).map_err(SetupError::from_display)?;
+    let gid = Gid::from_raw(plan.gid);
+    setgroups(&[gid]).map_err(|e| step_err("set the supplementary groups", e))?;
+    setgid(gid).map_err(|e| step_err(&format!("set gid {gid}"), e))?;
+    setuid(Uid::from_raw(plan.uid)).map_err(|e| step_err(&format!("set uid {}", plan.uid), e))?;
+    let kept = if plan.uid == 0 {
+        plan.capabilities.clone()
+    } else {
+        CapsHashSet::default()
+    };
+    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
+    nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))?;
+
+    // 13. No descriptor of hako's reaches the command.
+    close_inherited_fds()?;
+
+    // 14. The working directory, then the command.
+    nix::unistd::chdir(&plan.workdir).map_err(|e| {
+        SetupError::new(format!(
+            "failed to enter the working directory {}: {e}",
+            plan.workdir.display()
+        ))
+    })?;
+    let program = find_executable(&plan.program, &plan.env)?;
+    let path = CString::new(program.to_string_lossy().as_bytes())
+        .map_err(|_| SetupError::new(format!("{} contains a NUL byte", program.display())))?;
+    let errno = match execve(&path, &plan.args, &plan.env_c) {
+        Ok(never) => match never {},
+        Err(errno) => errno,
+    };
+    // Docker's codes: 127 when the file is missing, 126 when it cannot run.
+    let code = if errno == Errno::ENOENT { 127 } else { 126 };
+    Err(SetupError::with_code(
+        code,
+        format!("exec {}: {}", program.display(), errno.desc()),
+    ))
+}
+
+/// With a terminal: stdin, stdout and stderr are its slave side, and it is the
+/// session's controlling terminal. Without: hako's own, stdin /dev/null unless `-i`.
+fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
+    if let Some(fd) = ctx.terminal {
+        // SAFETY: TIOCSCTTY on an open terminal fd with arg 0; the caller is a
+        // session leader without a controlling terminal (setsid above).
+        if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
+            return Err(SetupError::new(format!(
+                "failed to make the terminal the controlling terminal: {}",
+                io::Error::last_os_error()
+            )));
+        }
+        for target in 0..=2 {
+            dup2(fd, target).map_err(|e| step_err("attach the terminal", e))?;
+        }
+    } else if let Some(fd) = ctx.null_stdin {
+        dup2(fd, 0).map_err(|e| step_err("attach /dev/null", e))?;
+    }
+    Ok(())
+}
+
+/// Sends the failure to the caller over the error pipe and exits with its code.
+fn exit_with(error_pipe: RawFd, error: &SetupError) -> ! {
+    let message = format!("{}\n{}", error.exit_code, error.message);
+    // SAFETY: the pipe's write end is open in this process until it exits.
+    let pipe = unsafe { BorrowedFd::borrow_raw(error_pipe) };
+    let _ = nix::unistd::write(pipe, message.as_bytes());
+    // SAFETY: as in `joiner_main`.
+    unsafe { libc::_exit(error.exit_code) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_numeric_or_root() {
+        assert_eq!(parse_user("1000").unwrap(), (1000, 1000));
+        assert_eq!(parse_user("1000:50").unwrap(), (1000, 50));
+        assert_eq!(parse_user("root").unwrap(), (0, 0));
+        for bad in ["", "bob", "1000:", ":5", "1:2:3", "-1"] {
+            assert_eq!(parse_user(bad).unwrap_err().exit_code, 125, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn env_adds_to_the_containers_and_replaces_by_key() {
+        let base = vec!["PATH=/bin".to_string(), "HOME=/root".to_string()];
+        let env = build_env(&base, &["HOME=/tmp".into(), "A=b=c".into()], true).unwrap();
+        assert_eq!(env, ["PATH=/bin", "TERM=xterm", "HOME=/tmp", "A=b=c"]);
+        let env = build_env(&base, &[], false).unwrap();
+        assert_eq!(env, base);
+        for bad in ["", "=x"] {
+            assert_eq!(
+                build_env(&base, &[bad.into()], false).unwrap_err().exit_code,
+                125
+            );
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! The monitor: one small process per detached container (as Podman's conmon).
+//!
+//! `run_detached` starts the hako binary again as `hako __monitor`, hands it
+//! the validated spec as JSON on stdin, and reads back one report: the new
+//! container's state, or why it could not start. The monitor forks once more
+//! and leaves its session, so it outlives the terminal and is nobody's
+//! zombie; the container's first process is its child.
+//!
+//! The monitor then holds the container's PTY master (or the pipes of its
+//! stdin and output), reaps it, keeps the last 1 MiB of output for attach
+//! clients, appends all output to a size-bounded log, serves attach clients
+//! on `attach.sock`, and records how the container ended.
+
+use super::foreground::{block_signals, handled_signals};
+use super::lifecycle::{create_and_start, finish, ContainerIo, RunError, RunningContainer};
+use super::spec::ContainerSpec;
+use crate::runtime::attach::{self, ClientMessage, ServerMessage};
+use crate::runtime::paths::Paths;
+use crate::runtime::state::{self, ContainerState};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{dup2, fork, pipe2, setsid, ForkResult};
+use portable_pty::PtySize;
+use std::collections::VecDeque;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Output kept for clients that attach later.
+pub const SCROLLBACK_BYTES: usize = 1 << 20;
+/// The log is rotated (one old file kept) when it reaches this size.
+pub const LOG_LIMIT_BYTES: u64 = 8 << 20;
+/// The size a detached PTY starts with, until a client says otherwise.
+const DETACHED_SIZE: PtySize = PtySize {
+    rows: 24,
+    cols: 80,
+    pixel_width: 0,
+    pixel_height: 0,
+};
+
+/// The container's output log.
+pub fn log_path(dir: &Path) -> PathBuf {
+    dir.join("container.log")
+}
+
+/// Starts `spec` under its own monitor and returns its state once its
+/// command runs. Must be called from the hako binary (it starts itself again).
+pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, RunError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| RunError::hako(format!("failed to find the hako binary: {e}")))?;
+    let mut child = Command::new(exe)
+        .arg("__monitor")
+        .arg(&paths.lib)
+        .arg(&paths.run)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| RunError::hako(format!("failed to start the monitor: {e}")))?;
+    let json = serde_json::to_vec(spec).expect("spec serializes");
+    let sent = child.stdin.take().expect("piped").write_all(&json);
+    let mut report = String::new();
+    let read = child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut report);
+    let _ = child.wait();
+    if let Err(e) = sent.and(read) {
+        return Err(RunError::hako(format!(
+            "lost contact with the monitor: {e}"
+        )));
+    }
+    match report.split_once('\n') {
+        Some(("ok", json)) => serde_json::from_str(json)
+            .map_err(|e| RunError::hako(format!("the monitor sent a bad report: {e}"))),
+        Some((code, message)) => Err(RunError {
+            exit_code: code.parse().unwrap_or(125),
+            message: message.trim_end().to_string(),
+        }),
+        None => Err(RunError::hako(
+            "the monitor ended before starting the container",
+        )),
+    }
+}
+
+/// `hako __monitor LIB RUN`: the monitor's entry point. Returns an exit code
+/// for the first, short-lived process; the long-lived one never returns.
+pub fn monitor_main(paths: &Paths) -> i32 {
+    let mut json = Vec::new();
+    if let Err(e) = io::stdin().read_to_end(&mut json) {
+        return report_error(125, &format!("failed to read the spec: {e}"));
+    }
+    let spec: ContainerSpec = match serde_json::from_slice(&json) {
+        Ok(spec) => spec,
+        Err(e) => return report_error(125, &format!("bad spec from hako run: {e}")),
+    };
+    // Fork so that the process `run_detached` waits for ends now; the monitor
+    // (the grandchild) is then adopted by init and never left a zombie.
+    // SAFETY: this process is single-threaded (it only read stdin so far).
+    match unsafe { fork() } {
+        Ok(ForkResult::Parent { .. }) => return 0,
+        Ok(ForkResult::Child) => {}
+        Err(e) => return report_error(125, &format!("failed to fork the monitor: {e}")),
+    }
+    let _ = setsid();
+    std::process::exit(match start_and_serve(paths, &spec) {
+        Ok(()) => 0,
+        Err(e) => report_error(e.exit_code, &e.message),
+    });
+}
+
+fn report_error(code: i32, message: &str) -> i32 {
+    print!("{code}\n{message}\n");
+    let _ = io::stdout().flush();
+    code
+}
+
+fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> {
+    block_signals().map_err(|e| RunError::hako(format!("failed to block signals: {e}")))?;
+    let io_failed = |what: &str, e: nix::Error| RunError::hako(format!("failed to {what}: {e}"));
+
+    // Without a terminal the container writes into a pipe (stdout and stderr
+    // together, in order) and reads stdin from a pipe only with -i.
+    let (output_read, output_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| io_failed("create a pipe", e))?;
+    let (stdin_read, stdin_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| io_failed("create a pipe", e))?;
+    let null = File::open("/dev/null")
+        .map_err(|e| RunError::hako(format!("failed to open /dev/null: {e}")))?;
+    let stdin_fd = if spec.interactive {
+        stdin_read.as_raw_fd()
+    } else {
+        null.as_raw_fd()
+    };
+    let container_io = if spec.tty {
+        ContainerIo::Inherit
+    } else {
+        ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
+    };
+    let container = create_and_start(paths, spec, DETACHED_SIZE, container_io)?;
+    drop((output_write, stdin_read, null));
+
+    let dir = container.dir.clone();
+    let container_state = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
+        .map_err(RunError::hako)?;
+    let listener = bind_socket(&attach::socket_path(paths, &spec.id))?;
+
+    // The report: `run_detached` is waiting for it, then for end of stream.
+    print!(
+        "ok\n{}",
+        serde_json::to_string(&container_state).expect("state serializes")
+    );
+    let _ = io::stdout().flush();
+    detach_stdio(&dir);
+
+    let mut monitor = Monitor::new(
+        container,
+        listener,
+        output_read,
+        stdin_write,
+        spec.interactive,
+    )?;
+    let exit_code = monitor.serve();
+    let outcome = finish(monitor.container, exit_code);
+    for client in &mut monitor.clients {
+        let _ = ServerMessage::Exited {
+            code: outcome.exit_code,
+            oom_killed: outcome.oom_killed,
+        }
+        .write_to(client);
+    }
+    let _ = fs::remove_file(attach::socket_path(paths, &spec.id));
+    Ok(())
+}
+
+fn bind_socket(path: &Path) -> Result<UnixListener, RunError> {
+    let _ = fs::remove_file(path);
+    UnixListener::bind(path)
+        .map_err(|e| RunError::hako(format!("failed to listen on {}: {e}", path.display())))
+}
+
+/// From here on nobody reads the monitor's own stdout or stderr: they go to
+/// `monitor.log` in the container's directory, stdin to /dev/null.
+fn detach_stdio(dir: &Path) {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("monitor.log"));
+    if let (Ok(null), Ok(log)) = (File::open("/dev/null"), log) {
+        let _ = dup2(null.as_raw_fd(), 0);
+        let _ = dup2(log.as_raw_fd(), 1);
+        let _ = dup2(log.as_raw_fd(), 2);
+    }
+}
+
+/// The last output, for clients that attach later.
+struct Scrollback {
+    bytes: VecDeque<u8>,
+}
+
+impl Scrollback {
+    fn push(&mut self, data: &[u8]) {
+        self.bytes.extend(data);
+        let excess = self.bytes.len().saturating_sub(SCROLLBACK_BYTES);
+        self.bytes.drain(..excess);
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        self.bytes.iter().copied().collect()
+    }
+}
+
+/// All output, in a file that is rotated before it grows past its limit.
+struct LogFile {
+    path: PathBuf,
+    file: Option<File>,
+    size: u64,
+}
+
+impl LogFile {
+    fn open(path: PathBuf) -> LogFile {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok();
+        let size = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| m.len());
+        LogFile { path, file, size }
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        if self.size + data.len() as u64 > LOG_LIMIT_BYTES {
+            let _ = fs::rename(&self.path, self.path.with_extension("log.1"));
+            *self = LogFile::open(self.path.clone());
+        }
+        if let Some(file) = &mut self.file {
+            if file.write_all(data).is_ok() {
+                self.size += data.len() as u64;
+            }
+        }
+    }
+}
+
+struct Monitor {
+    container: RunningContainer,
+    listener: UnixListener,
+    clients: Vec<UnixStream>,
+    /// The PTY master, or the read end of the output pipe.
+    output: OwnedFd,
+    /// Where client input goes: the PTY master, or the container's stdin pipe.
+    input: Option<Box<dyn Write + Send>>,
+    scrollback: Scrollback,
+    log: LogFile,
+    signals: SignalFd,
+}
+
+impl Monitor {
+    fn new(
+        mut container: RunningContainer,
+        listener: UnixListener,
+        output_pipe: OwnedFd,
+        stdin_pipe: OwnedFd,
+        interactive: bool,
+    ) -> Result<Monitor, RunError> {
+        let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| RunError::hako(format!("failed to create a signalfd: {e}")))?;
+        let (output, input): (OwnedFd, Option<Box<dyn Write + Send>>) = match &container.pty {
+            Some(pty) => {
+                let fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
+                // `fd` is open for as long as `pty` lives; dup gives this
+                // monitor its own descriptor of the same PTY master.
+                // SAFETY: dup returned a new descriptor that nothing else owns.
+                let own = nix::unistd::dup(fd)
+                    .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+                    .map_err(|e| RunError::hako(format!("failed to dup the PTY: {e}")))?;
+                let writer = pty.take_writer().map_err(|e| {
+                    RunError::hako(format!("failed to open the PTY for input: {e}"))
+                })?;
+                (own, Some(writer))
+            }
+            None => {
+                let input: Option<Box<dyn Write + Send>> = if interactive {
+                    Some(Box::new(File::from(stdin_pipe)))
+                } else {
+                    None
+                };
+                (output_pipe, input)
+            }
+        };
+        container.state.monitor_pid = Some(std::process::id() as i32);
+        let log = LogFile::open(log_path(&container.dir));
+        Ok(Monitor {
+            container,
+            listener,
+            clients: vec![],
+            output,
+            input,
+            scrollback: Scrollback {
+                bytes: VecDeque::new(),
+            },
+            log,
+            signals,
+        })
+    }
+
+    /// Serves until the container's first process ends; returns its exit code.
+    fn serve(&mut self) -> i32 {
+        let mut output_open = true;
+        let mut exit_code = None;
+        loop {
+            let mut fds = vec![
+                PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+                PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+            ];
+            if output_open {
+                fds.push(PollFd::new(self.output.as_fd(), PollFlags::POLLIN));
+            }
+            let first_client = fds.len();
+            for client in &self.clients {
+                fds.push(PollFd::new(client.as_fd(), PollFlags::POLLIN));
+            }
+            // After the exit, only drain what is already written.
+            let timeout = if exit_code.is_some() {
+                PollTimeout::ZERO
+            } else {
+                PollTimeout::NONE
+            };
+            match poll(&mut fds, timeout) {
+                Err(Errno::EINTR) => continue,
+                Err(_) => return exit_code.unwrap_or(125),
+                Ok(0) => return exit_code.unwrap_or(125),
+                Ok(_) => {}
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            drop(fds);
+
+            if output_open && ready[2] {
+                output_open = self.forward_output();
+            }
+            let mut gone = vec![];
+            for (i, is_ready) in ready[first_client..].iter().enumerate() {
+                if *is_ready && !self.handle_client(i) {
+                    gone.push(i);
+                }
+            }
+            for i in gone.into_iter().rev() {
+                self.clients.remove(i);
+            }
+            if ready[1] {
+                self.accept_client();
+            }
+            if ready[0] {
+                if let Some(code) = self.handle_signal() {
+                    exit_code = Some(code);
+                }
+            }
+            if exit_code.is_some() && !output_open {
+                return exit_code.unwrap_or(125);
+            }
+        }
+    }
+
+    /// Reads what the container wrote; false once it can write no more.
+    fn forward_output(&mut self) -> bool {
+        let mut buf = [0u8; 64 * 1024];
+        match nix::unistd::read(self.output.as_raw_fd(), &mut buf) {
+            Ok(0) | Err(_) => false, // EOF, or EIO: every slave is closed.
+            Ok(n) => {
+                let data = &buf[..n];
+                self.scrollback.push(data);
+                self.log.write(data);
+                let message = ServerMessage::Output(data.to_vec());
+                // A client that cannot keep up is dropped, not waited for.
+                self.clients.retain_mut(|c| message.write_to(c).is_ok());
+                true
+            }
+        }
+    }
+
+    fn accept_client(&mut self) {
+        let Ok((mut client, _)) = self.listener.accept() else {
+            return;
+        };
+        let _ = client.set_write_timeout(Some(Duration::from_secs(1)));
+        let replay = ServerMessage::Output(self.scrollback.contents());
+        if replay.write_to(&mut client).is_ok() {
+            self.clients.push(client);
+        }
+    }
+
+    /// Handles one message of client `i`; false when the client has gone.
+    fn handle_client(&mut self, i: usize) -> bool {
+        match ClientMessage::read_from(&mut self.clients[i]) {
+            Ok(Some(ClientMessage::Input(bytes))) => {
+                if let Some(input) = &mut self.input {
+                    let _ = input.write_all(&bytes).and_then(|()| input.flush());
+                }
+                true
+            }
+            Ok(Some(ClientMessage::Resize { rows, cols })) => {
+                if let Some(pty) = &self.container.pty {
+                    let _ = pty.resize(PtySize {
+                        rows,
+                        cols,
+                        pixel_width: 0,
+                        pixel_height: 0,
+                    });
+                }
+                true
+            }
+            // Disconnecting (or garbage) ends this client only.
+            Ok(None) | Err(_) => false,
+        }
+    }
+
+    /// Reaps the container on SIGCHLD; passes other signals on to it.
+    fn handle_signal(&mut self) -> Option<i32> {
+        let info = self.signals.read_signal().ok()??;
+        let signal = Signal::try_from(info.ssi_signo as i32).ok()?;
+        if signal != Signal::SIGCHLD {
+            let _ = kill(self.container.pid, signal);
+            return None;
+        }
+        loop {
+            match waitpid(self.container.pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, code)) => return Some(code),
+                Ok(WaitStatus::Signaled(_, sig, _)) => return Some(128 + sig as i32),
+                Ok(WaitStatus::StillAlive) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrollback_keeps_the_last_mebibyte() {
+        let mut s = Scrollback {
+            bytes: VecDeque::new(),
+        };
+        s.push(&vec![b'a'; SCROLLBACK_BYTES]);
+        s.push(b"tail");
+        let c = s.contents();
+        assert_eq!(c.len(), SCROLLBACK_BYTES);
+        assert!(c.ends_with(b"aaaatail"));
+    }
+
+    #[test]
+    fn the_log_rotates_at_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("container.log");
+        let mut log = LogFile::open(path.clone());
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..9 {
+            log.write(&chunk);
+        }
+        assert!(fs::metadata(&path).unwrap().len() <= LOG_LIMIT_BYTES);
+        assert!(fs::metadata(path.with_extension("log.1")).unwrap().len() > 0);
+    }
+}

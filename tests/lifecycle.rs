@@ -1,0 +1,294 @@
+//! Detached containers: `run -d`, the monitor, `attach`, `logs`, `stop`,
+//! `rm`, `gc`, against the real kernel. Needs root.
+
+mod common;
+
+use common::TestEnv;
+use portable_pty::{CommandBuilder, PtySize};
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
+    let out = env.hako(&["inspect", name]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alive(pid: i64) -> bool {
+    hako::runtime::container::control::process_alive(pid as i32)
+}
+
+#[test]
+fn a_detached_container_outlives_its_hako_and_stops_within_the_grace_period() {
+    let env = TestEnv::new();
+    let out = env.hako(&["run", "-d", "--name", "bg", "busybox", "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = out.stdout.trim().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    // `hako run -d` has exited; the container still runs.
+    let ps = env.hako(&["ps"]);
+    assert!(
+        ps.stdout.contains("bg") && ps.stdout.contains("Up"),
+        "{}",
+        ps.stdout
+    );
+    let state = inspect(&env, "bg");
+    let (pid, monitor) = (
+        state["pid"].as_i64().unwrap(),
+        state["monitor_pid"].as_i64().unwrap(),
+    );
+    assert!(alive(pid) && alive(monitor));
+
+    let started = Instant::now();
+    let out = env.hako(&["stop", "-t", "2", "bg"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // sleep as PID 1 ignores SIGTERM: SIGKILL comes after the 2 s grace.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    wait_for("the exit to be recorded", Duration::from_secs(5), || {
+        inspect(&env, "bg")["status"] == "exited"
+    });
+    assert_eq!(inspect(&env, "bg")["exit_code"], 137);
+    wait_for("the monitor to end", Duration::from_secs(5), || {
+        !alive(monitor)
+    });
+
+    let out = env.hako(&["rm", "bg"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!alive(pid));
+    env.assert_clean();
+}
+
+/// Runs `hako attach NAME` on a PTY the test drives, as a user's terminal would.
+struct AttachedTerminal {
+    writer: Box<dyn Write + Send>,
+    output: mpsc::Receiver<Vec<u8>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    seen: String,
+}
+
+impl AttachedTerminal {
+    fn open(env: &TestEnv, name: &str) -> AttachedTerminal {
+        let pair = portable_pty::native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(common::HAKO);
+        cmd.args(["--root", env.root.path().to_str().unwrap(), "attach", name]);
+        cmd.env("HAKO_CGROUP_PARENT", &env.cgroup_parent);
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let (tx, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        std::mem::forget(pair.master); // keep the PTY open for the child
+        AttachedTerminal {
+            writer,
+            output,
+            child,
+            seen: String::new(),
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        self.writer.write_all(text.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn expect(&mut self, marker: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.seen.contains(marker) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(bytes) => self.seen.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(_) => panic!("never saw {marker:?}; the terminal showed:\n{}", self.seen),
+            }
+        }
+    }
+
+    fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            assert!(Instant::now() < deadline, "hako attach did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn attach_types_into_the_shell_detaches_and_replays_the_scrollback() {
+    let env = TestEnv::new();
+    let out = env.hako(&["run", "-dit", "--name", "shell", "busybox", "sh"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let mut term = AttachedTerminal::open(&env, "shell");
+    term.type_text("echo marker-$((40+2))\r");
+    term.expect("marker-42");
+    term.type_text("\x10\x11"); // Ctrl-P Ctrl-Q
+    assert_eq!(term.wait_exit(), 0);
+    assert_eq!(inspect(&env, "shell")["status"], "running");
+
+    // A second attach first shows what the shell printed before.
+    let mut again = AttachedTerminal::open(&env, "shell");
+    again.expect("marker-42");
+    again.type_text("exit 3\r");
+    assert_eq!(again.wait_exit(), 3);
+    wait_for("the exit", Duration::from_secs(5), || {
+        inspect(&env, "shell")["status"] == "exited"
+    });
+
+    let out = env.hako(&["attach", "shell"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("not running"), "{}", out.stderr);
+    let logs = env.hako(&["logs", "shell"]);
+    assert!(logs.stdout.contains("marker-42"), "{}", logs.stdout);
+    assert_eq!(env.hako(&["rm", "shell"]).code, 0);
+    env.assert_clean();
+}
+
+#[test]
+fn logs_of_a_container_without_a_terminal() {
+    let env = TestEnv::new();
+    let out = env.hako(&[
+        "run",
+        "-d",
+        "--name",
+        "printer",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; sleep 1000",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    wait_for("the output", Duration::from_secs(5), || {
+        env.hako(&["logs", "printer"]).stdout.contains("oops")
+    });
+    let tail = env.hako(&["logs", "--tail", "2", "printer"]);
+    assert_eq!(tail.stdout, "line 5\noops\n");
+    assert_eq!(env.hako(&["rm", "-f", "printer"]).code, 0);
+    env.assert_clean();
+}
+
+#[test]
+fn a_killed_monitor_is_never_silently_lost_and_gc_cleans_a_killed_run() {
+    let env = TestEnv::new();
+    let out = env.hako(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let state = inspect(&env, "orphan");
+    let (pid, monitor) = (
+        state["pid"].as_i64().unwrap(),
+        state["monitor_pid"].as_i64().unwrap(),
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_for(
+        "the container to go with its monitor",
+        Duration::from_secs(5),
+        || !alive(pid),
+    );
+    let ps = env.hako(&["ps", "-a"]);
+    assert!(ps.stdout.contains("orphan"), "{}", ps.stdout);
+    assert!(
+        ps.stdout.contains("Unknown") || ps.stdout.contains("Exited"),
+        "{}",
+        ps.stdout
+    );
+    assert_eq!(env.hako(&["rm", "-f", "orphan"]).code, 0);
+
+    // A foreground `hako run` killed by SIGKILL leaves a cgroup and state; gc cleans them.
+    let mut run = env
+        .command(&["run", "--name", "victim", "busybox", "sleep", "1000"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("victim to run", Duration::from_secs(5), || {
+        env.hako(&["ps"]).stdout.contains("victim")
+    });
+    let victim_pid = inspect(&env, "victim")["pid"].as_i64().unwrap();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    // The container dies with its hako (parent-death signal).
+    wait_for(
+        "victim to die with its hako",
+        Duration::from_secs(5),
+        || !alive(victim_pid),
+    );
+    assert!(
+        !env.cgroup_dirs().is_empty(),
+        "the killed run left its cgroup"
+    );
+    let gc = env.hako(&["gc"]);
+    assert_eq!(gc.code, 0, "{}", gc.stderr);
+    assert!(gc.stdout.contains("victim"), "{}", gc.stdout);
+    assert!(
+        env.cgroup_dirs().is_empty(),
+        "gc left {:?}",
+        env.cgroup_dirs()
+    );
+    assert_eq!(inspect(&env, "victim")["status"], "exited");
+    assert_eq!(env.hako(&["rm", "victim"]).code, 0);
+    env.assert_clean();
+}
+
+#[test]
+fn fifty_detached_containers_three_rounds_leave_nothing() {
+    let env = TestEnv::new();
+    for round in 0..3 {
+        let mut names = vec![];
+        for i in 0..50 {
+            let name = format!("c{round}-{i}");
+            let script = format!("exit {}", i % 7);
+            let out = env.hako(&[
+                "run", "-d", "--name", &name, "--memory", "32m", "busybox", "sh", "-c", &script,
+            ]);
+            assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+            names.push((name, i % 7));
+        }
+        for (name, code) in &names {
+            wait_for(name, Duration::from_secs(20), || {
+                inspect(&env, name)["status"] == "exited"
+            });
+            assert_eq!(inspect(&env, name)["exit_code"], *code, "{name}");
+        }
+        let mut args = vec!["rm"];
+        args.extend(names.iter().map(|(n, _)| n.as_str()));
+        let out = env.hako(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        env.assert_clean();
+    }
+    let leftover = std::process::Command::new("pgrep")
+        .args(["-f", &format!("__monitor {}", env.root.path().display())])
+        .output()
+        .unwrap();
+    assert!(
+        leftover.stdout.is_empty(),
+        "monitors left: {}",
+        String::from_utf8_lossy(&leftover.stdout)
+    );
+}
