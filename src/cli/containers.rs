@@ -3,9 +3,11 @@
 use super::{fail, EXIT_HAKO_ERROR};
 use crate::runtime::container::spec::short_id;
 use crate::runtime::container::{self, control};
+use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
 use clap::Args;
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -61,23 +63,44 @@ pub fn ps(paths: &Paths, args: PsArgs) -> i32 {
             }
         }
         "table" => {
+            // CPU % needs two readings of the CPU counter; 100 ms apart is
+            // enough for a glance and keeps `ps` quick.
+            let usage =
+                control::sample_usage(&observed, Duration::from_millis(100)).unwrap_or_default();
             println!(
-                "{:<14}{:<12}{:<22}{:<26}NAMES",
-                "CONTAINER ID", "IMAGE", "COMMAND", "STATUS"
+                "{:<14}{:<12}{:<22}{:<28}{:<22}{:<8}NAMES",
+                "CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "MEM USAGE / LIMIT", "CPU %"
             );
             let now = state::now();
             for c in shown {
-                let mut command = format!("\"{}\"", c.command.join(" "));
-                if command.len() > 20 {
-                    command.truncate(18);
-                    command.push_str("…\"");
-                }
+                let sample = usage.iter().find(|u| u.id == c.id);
+                let (memory, cpu) = match sample {
+                    Some(u) => (
+                        format!(
+                            "{} / {}",
+                            u.cgroup
+                                .memory_usage
+                                .map(format_bytes)
+                                .unwrap_or_else(|| "-".into()),
+                            u.cgroup
+                                .memory_limit
+                                .map(format_bytes)
+                                .unwrap_or_else(|| "no limit".into())
+                        ),
+                        u.cpu_percent
+                            .map(|p| format!("{p:.1}%"))
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    None => ("-".into(), "-".into()),
+                };
                 println!(
-                    "{:<14}{:<12}{:<22}{:<26}{}",
+                    "{:<14}{:<12}{:<22}{:<28}{:<22}{:<8}{}",
                     short_id(&c.id),
                     c.image,
-                    command,
+                    quoted_command(&c.command, 20),
                     status_text(c, now),
+                    memory,
+                    cpu,
                     c.name
                 );
             }
@@ -90,6 +113,16 @@ pub fn ps(paths: &Paths, args: PsArgs) -> i32 {
         }
     }
     0
+}
+
+/// The command in quotes, cut to `width` characters as docker does.
+pub fn quoted_command(command: &[String], width: usize) -> String {
+    let full = format!("\"{}\"", command.join(" "));
+    if full.chars().count() <= width {
+        return full;
+    }
+    let cut: String = full.chars().take(width.saturating_sub(2)).collect();
+    format!("{cut}…\"")
 }
 
 /// Docker's status words: `Up 5 seconds`, `Exited (137) 2 minutes ago`.
@@ -112,6 +145,9 @@ pub fn status_text(c: &ContainerState, now: u64) -> String {
 
 /// `5 seconds`, `3 minutes`, `2 hours`, `4 days`.
 pub fn human_duration(seconds: u64) -> String {
+    if seconds == 0 {
+        return "Less than a second".into();
+    }
     let (value, unit) = match seconds {
         0..=59 => (seconds, "second"),
         60..=3599 => (seconds / 60, "minute"),
@@ -166,7 +202,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_commands_are_cut_on_character_boundaries() {
+        let cmd = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "echo ééééééééééééééé".to_string(),
+        ];
+        let q = quoted_command(&cmd, 20);
+        assert_eq!(q.chars().count(), 20);
+        assert!(q.starts_with("\"sh -c echo é") && q.ends_with("…\""));
+        assert_eq!(quoted_command(&["true".to_string()], 20), "\"true\"");
+    }
+
+    #[test]
     fn durations_read_like_docker() {
+        assert_eq!(human_duration(0), "Less than a second");
         assert_eq!(human_duration(1), "1 second");
         assert_eq!(human_duration(42), "42 seconds");
         assert_eq!(human_duration(120), "2 minutes");
