@@ -7,6 +7,8 @@
 mod attach;
 mod containers;
 mod control;
+mod events;
+mod exec;
 mod image;
 mod run;
 
@@ -54,6 +56,10 @@ enum Command {
     Kill(control::KillArgs),
     /// Stop containers: SIGTERM, then SIGKILL after a grace period.
     Stop(control::StopArgs),
+    /// Show lifecycle events and limit trips (OOM kills, throttling), merged by time.
+    Events(events::EventsArgs),
+    /// Run a command inside a running container.
+    Exec(exec::ExecArgs),
     /// Attach the terminal to a detached container (Ctrl-P Ctrl-Q detaches).
     Attach(attach::AttachArgs),
     /// Print a detached container's output.
@@ -93,6 +99,8 @@ pub fn main() -> i32 {
         Some(Command::Inspect(args)) => control::inspect(&paths, args),
         Some(Command::Kill(args)) => control::kill(&paths, args),
         Some(Command::Stop(args)) => control::stop(&paths, args),
+        Some(Command::Events(args)) => events::events(&paths, args),
+        Some(Command::Exec(args)) => exec::exec(&paths, args),
         Some(Command::Attach(args)) => attach::attach(&paths, args),
         Some(Command::Logs(args)) => attach::logs(&paths, args),
         Some(Command::Gc) => containers::gc(&paths),

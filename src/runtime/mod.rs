@@ -13,6 +13,7 @@ pub mod attach;
 pub mod capabilities;
 pub mod cgroup;
 pub mod container;
+pub mod events;
 pub mod image;
 pub mod limits;
 pub mod paths;

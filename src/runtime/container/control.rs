@@ -5,6 +5,7 @@
 
 use super::lifecycle::RunError;
 use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT};
+use crate::runtime::events::{self, Event, EventKind};
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
@@ -120,7 +121,8 @@ pub fn update_limits(
     cgroup_of(container)?
         .update(change)
         .map_err(RunError::hako)?;
-    state::modify(&paths.container(&container.id), |s| {
+    let dir = paths.container(&container.id);
+    let updated = state::modify(&dir, |s| {
         if change.memory.is_some() {
             s.limits.memory = change.memory;
             s.limits.memory_swap = change.memory_swap;
@@ -132,7 +134,13 @@ pub fn update_limits(
             s.limits.pids = change.pids;
         }
     })
-    .map_err(RunError::hako)
+    .map_err(RunError::hako)?;
+    let limits = events::limits_text(change);
+    let _ = events::record(
+        &dir,
+        &Event::new(&updated.id, &updated.name, EventKind::Update { limits }),
+    );
+    Ok(updated)
 }
 
 /// Sends a signal to the container's first process.

@@ -270,7 +270,11 @@ impl ExecPlan {
 
 /// `UID`, `UID:GID` (numbers) or `root`; the gid defaults to the uid.
 fn parse_user(text: &str) -> Result<(u32, u32), RunError> {
-    let bad = || RunError::hako(format!("invalid -u {text:?}: use UID or UID:GID (numbers), or root"));
+    let bad = || {
+        RunError::hako(format!(
+            "invalid -u {text:?}: use UID or UID:GID (numbers), or root"
+        ))
+    };
     if text == "root" {
         return Ok((0, 0));
     }
@@ -367,7 +371,10 @@ fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), 
         .master
         .tty_name()
         .ok_or_else(|| RunError::hako("failed to find the name of the new terminal"))?;
-    let slave = open_fd(&slave_path.to_string_lossy(), OFlag::O_RDWR | OFlag::O_NOCTTY)?;
+    let slave = open_fd(
+        &slave_path.to_string_lossy(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY,
+    )?;
     // portable-pty's own slave descriptor closes here; `B` gets ours.
     drop(pair.slave);
     Ok((pair.master, slave))
@@ -437,7 +444,9 @@ fn join_steps(ctx: &JoinContext) -> Result<Pid, SetupError> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGHUP)
         .map_err(|e| step_err("set the parent-death signal", e))?;
     if getppid() != ctx.caller {
-        return Err(SetupError::new("hako exited before the command started".into()));
+        return Err(SetupError::new(
+            "hako exited before the command started".into(),
+        ));
     }
 
     // 6. The cgroup, while its files are still in sight.
@@ -601,7 +610,9 @@ mod tests {
         assert_eq!(env, base);
         for bad in ["", "=x"] {
             assert_eq!(
-                build_env(&base, &[bad.into()], false).unwrap_err().exit_code,
+                build_env(&base, &[bad.into()], false)
+                    .unwrap_err()
+                    .exit_code,
                 125
             );
         }

@@ -16,6 +16,7 @@ use super::init::{container_main, InitContext};
 use super::spec::{ContainerSpec, Network, SpecError};
 use crate::runtime::capabilities;
 use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
+use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
 use nix::fcntl::OFlag;
@@ -64,6 +65,8 @@ pub struct RunningContainer {
     pub cgroup: Cgroup,
     /// The PTY's master side, when the container has a terminal.
     pub pty: Option<Box<dyn MasterPty + Send>>,
+    /// Records limit trips into the container's event timeline while it runs.
+    pub watcher: Option<Watcher>,
 }
 
 /// How a container's command ended.
@@ -183,12 +186,26 @@ pub fn create_and_start(
         undo(RunError::hako(e))
     })?;
 
+    // Events are the timeline, not the container: failing to record one
+    // never fails the container.
+    let _ = events::record(
+        &dir,
+        &Event::new(
+            &state.id,
+            &state.name,
+            EventKind::Start { pid: pid.as_raw() },
+        ),
+    );
+    // The watcher is a thread: it starts only after the clone above, which
+    // needs hako single-threaded.
+    let watcher = events::spawn_watcher(dir.clone(), &state.id, &state.name, cgroup.clone()).ok();
     Ok(RunningContainer {
         state,
         dir,
         pid,
         cgroup,
         pty,
+        watcher,
     })
 }
 
@@ -241,7 +258,13 @@ fn reserve(
     state::write(dir, &record).map_err(|e| {
         let _ = fs::remove_dir_all(dir);
         RunError::hako(e)
-    })
+    })?;
+    let created = EventKind::Create {
+        image: spec.image.name.clone(),
+        command: spec.command.clone(),
+    };
+    let _ = events::record(dir, &Event::new(&spec.id, &spec.name, created));
+    Ok(())
 }
 
 /// Step 5: the first process starts in new mount, UTS, IPC, PID (it is PID 1)
@@ -277,13 +300,25 @@ fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunEr
 /// Records how the command ended: reads the OOM-kill counter before the
 /// cgroup goes (or the fact is lost), removes the cgroup, and either writes
 /// the final state or, with `--rm`, removes the container.
-pub fn finish(container: RunningContainer, exit_code: i32) -> ExitOutcome {
+pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
+    // The watcher takes its last reading first, so a trip just before the
+    // exit is on the timeline before the exit itself.
+    if let Some(watcher) = container.watcher.take() {
+        watcher.stop();
+    }
     let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
     // A process killed for memory exits with SIGKILL (137); the counter tells
     // it was the kernel's OOM killer and not a `kill -9`.
     let oom_killed = oom_kills > 0 && exit_code == 128 + Signal::SIGKILL as i32;
+    let (id, name) = (&container.state.id, &container.state.name);
+    let exited = EventKind::Exit {
+        code: exit_code,
+        oom_killed,
+    };
+    let _ = events::record(&container.dir, &Event::new(id, name, exited));
     let _ = container.cgroup.remove();
     if container.state.auto_remove {
+        let _ = events::record(&container.dir, &Event::new(id, name, EventKind::Rm));
         let _ = fs::remove_dir_all(&container.dir);
     } else {
         let _ = state::modify(&container.dir, |s| {
@@ -327,6 +362,7 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
     .map_err(RunError::hako)?;
     // remove() kills whatever is still in the cgroup before removing it.
     cgroup.remove().map_err(RunError::hako)?;
+    let _ = events::record(&dir, &Event::new(&current.id, &current.name, EventKind::Rm));
     match fs::remove_dir_all(&dir) {
         // The hako that ran it in the foreground (`--rm`) may be removing it too.
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(RunError::hako(format!(
