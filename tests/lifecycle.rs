@@ -292,3 +292,37 @@ fn fifty_detached_containers_three_rounds_leave_nothing() {
         String::from_utf8_lossy(&leftover.stdout)
     );
 }
+
+#[test]
+fn several_clients_attach_at_once_and_one_leaving_changes_nothing() {
+    use hako::runtime::attach::{AttachClient, ClientMessage, ServerMessage};
+    let env = TestEnv::new();
+    let out = env.hako(&["run", "-dit", "--name", "shared", "busybox", "sh"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = out.stdout.trim();
+    let socket = env
+        .root
+        .path()
+        .join("containers")
+        .join(id)
+        .join("attach.sock");
+    let first = AttachClient::connect(&socket).unwrap();
+    let mut second = AttachClient::connect(&socket).unwrap();
+    drop(first);
+    second
+        .send(&ClientMessage::Input(
+            b"echo two-$((1+1))-clients\r".to_vec(),
+        ))
+        .unwrap();
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.contains("two-2-clients") {
+        assert!(Instant::now() < deadline, "never saw the echo: {seen}");
+        if let Some(ServerMessage::Output(bytes)) = second.receive().unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert_eq!(inspect(&env, "shared")["status"], "running");
+    assert_eq!(env.hako(&["rm", "-f", "shared"]).code, 0);
+    env.assert_clean();
+}
