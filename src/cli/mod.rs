@@ -66,9 +66,48 @@ enum Command {
     Logs(attach::LogsArgs),
     /// Clean up after hako processes that died while holding containers.
     Gc,
+    /// Open the dashboard (the same as `hako` with no command).
+    Tui(TuiArgs),
+    /// Start three demo containers that each trip a limit within a minute.
+    Demo(DemoArgs),
     /// The per-container monitor (started by `run -d`; not for people).
     #[command(name = "__monitor", hide = true)]
     Monitor { lib: PathBuf, run: PathBuf },
+}
+
+#[derive(Debug, clap::Args)]
+struct TuiArgs {
+    /// How often usage is read, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    tick: u64,
+    /// Parent cgroup of the containers the dashboard starts.
+    #[arg(
+        long,
+        env = "HAKO_CGROUP_PARENT",
+        default_value = "hako",
+        value_name = "PATH"
+    )]
+    cgroup_parent: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Parent cgroup of the demo containers.
+    #[arg(
+        long,
+        env = "HAKO_CGROUP_PARENT",
+        default_value = "hako",
+        value_name = "PATH"
+    )]
+    cgroup_parent: String,
+}
+
+fn dashboard(paths: Paths, args: TuiArgs) -> i32 {
+    crate::tui::run(crate::tui::Options {
+        paths,
+        tick: std::time::Duration::from_millis(args.tick),
+        cgroup_parent: args.cgroup_parent,
+    })
 }
 
 /// Runs the command line and returns the process exit code.
@@ -107,11 +146,16 @@ pub fn main() -> i32 {
         Some(Command::Monitor { lib, run }) => {
             crate::runtime::container::monitor::monitor_main(&Paths { lib, run })
         }
-        None => {
-            let mut help = <Cli as clap::CommandFactory>::command();
-            let _ = help.print_help();
-            0
-        }
+        Some(Command::Tui(args)) => dashboard(paths, args),
+        Some(Command::Demo(args)) => crate::tui::demo(&paths, &args.cgroup_parent),
+        None => dashboard(
+            paths,
+            TuiArgs {
+                tick: 1000,
+                cgroup_parent: std::env::var("HAKO_CGROUP_PARENT")
+                    .unwrap_or_else(|_| "hako".into()),
+            },
+        ),
     }
 }
 

@@ -204,7 +204,12 @@ pub fn resolve(paths: &Paths, key: &str) -> Result<ContainerState, StateError> {
     if let Some(found) = all.iter().find(|c| c.id == key || c.name == key) {
         return Ok(found.clone());
     }
-    let matches: Vec<&ContainerState> = all.iter().filter(|c| c.id.starts_with(key)).collect();
+    // `ps` shows ids without dashes (docker's 12 hex digits); both forms match.
+    let compact_key = key.replace('-', "");
+    let matches: Vec<&ContainerState> = all
+        .iter()
+        .filter(|c| c.id.starts_with(key) || c.id.replace('-', "").starts_with(&compact_key))
+        .collect();
     match matches.as_slice() {
         [] => Err(StateError::NotFound(key.to_string())),
         [one] if !key.is_empty() => Ok((*one).clone()),
@@ -265,6 +270,8 @@ mod tests {
         }
         assert_eq!(resolve(&paths, "web").unwrap().name, "web");
         assert_eq!(resolve(&paths, "aaaa2").unwrap().name, "db");
+        // The 12-digit form `ps` prints, with no dash.
+        assert_eq!(resolve(&paths, "aaaa22220000").unwrap().name, "db");
         assert!(matches!(
             resolve(&paths, "aaaa"),
             Err(StateError::Ambiguous(_, list)) if list.contains("aaaa1111") && list.contains("aaaa2222")
