@@ -326,3 +326,31 @@ fn several_clients_attach_at_once_and_one_leaving_changes_nothing() {
     assert_eq!(env.hako(&["rm", "-f", "shared"]).code, 0);
     env.assert_clean();
 }
+
+#[test]
+fn rm_f_while_the_foreground_hako_finishes_the_same_container() {
+    let env = TestEnv::new();
+    // Both orders of the race, many times: `rm -f` kills the container and
+    // removes it while the `hako run` that holds it records the exit (and,
+    // with --rm, removes it too). Every rm must succeed and leave nothing.
+    for round in 0..10 {
+        let name = format!("race{round}");
+        let mut args = vec!["run", "--name", name.as_str()];
+        if round % 2 == 0 {
+            args.push("--rm");
+        }
+        args.extend_from_slice(&["busybox", "sleep", "1000"]);
+        let mut run = env
+            .command(&args)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(&name, Duration::from_secs(5), || {
+            env.hako(&["ps"]).stdout.contains(&name)
+        });
+        let out = env.hako(&["rm", "-f", &name]);
+        assert_eq!(out.code, 0, "round {round}: {}", out.stderr);
+        assert_eq!(run.wait().unwrap().code(), Some(137));
+    }
+    env.assert_clean();
+}

@@ -128,6 +128,21 @@ pub fn main() -> i32 {
         .as_deref()
         .map(Paths::under)
         .unwrap_or_else(Paths::system);
+    // Commands that only print end quietly when their reader goes away
+    // (`hako ps | head`), as other command-line tools do.
+    if matches!(
+        cli.command,
+        Some(
+            Command::Ps(_)
+                | Command::Inspect(_)
+                | Command::Events(_)
+                | Command::Logs(_)
+                | Command::Stats(_)
+                | Command::Image(_)
+        )
+    ) {
+        crate::runtime::container::foreground::default_sigpipe();
+    }
     match cli.command {
         Some(Command::Run(args)) => run::run(&paths, *args),
         Some(Command::Image(cmd)) => image::image(&paths, cmd),

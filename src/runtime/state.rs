@@ -127,21 +127,39 @@ pub struct StateLock {
     _lock: Flock<File>,
 }
 
-/// Takes the exclusive lock of a container directory.
-pub fn lock(dir: &Path) -> Result<StateLock, StateError> {
+/// Takes the exclusive lock of a directory (a container's, or the store's
+/// with `create`). A container's lock file is made once, with the container:
+/// never re-creating it means a hako that locks a container another hako has
+/// just removed gets `NotFound` instead of bringing a stale directory back.
+pub fn lock_dir(dir: &Path, create: bool) -> Result<StateLock, StateError> {
     let path = dir.join("lock");
     let file = OpenOptions::new()
-        .create(true)
+        .create(create)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(io_err("open the lock", &path))?;
+        .map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                StateError::NotFound(dir.file_name().unwrap_or_default().to_string_lossy().into())
+            } else {
+                StateError::Io {
+                    action: "open the lock",
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })?;
     let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StateError::Io {
         action: "lock",
         path: path.clone(),
         source: errno.into(),
     })?;
     Ok(StateLock { _lock: lock })
+}
+
+/// Takes the exclusive lock of an existing container.
+pub fn lock(dir: &Path) -> Result<StateLock, StateError> {
+    lock_dir(dir, false)
 }
 
 /// Writes the state atomically. The caller holds the container's lock.
@@ -182,6 +200,34 @@ pub fn modify(
     Ok(state)
 }
 
+/// Removes a container's directory for good. The caller holds its lock. The
+/// directory is first renamed out of the way (atomically), so a hako that is
+/// finishing the same container at this moment can no longer write into it:
+/// its lock and writes now fail with `NotFound`.
+pub fn bury(dir: &Path) -> Result<(), StateError> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let tomb = dir.with_file_name(format!(".removed-{name}-{}", std::process::id()));
+    match fs::rename(dir, &tomb) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("move away", dir)(e)),
+    }
+    fs::remove_dir_all(&tomb).map_err(io_err("remove", &tomb))
+}
+
+/// Directories left by a removal that was itself interrupted (`gc`).
+pub fn leftover_tombs(paths: &Paths) -> Vec<PathBuf> {
+    fs::read_dir(paths.containers())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".removed-"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every container with a readable state file, oldest first.
 pub fn list(paths: &Paths) -> Result<Vec<ContainerState>, StateError> {
     let dir = paths.containers();
@@ -190,8 +236,10 @@ pub fn list(paths: &Paths) -> Result<Vec<ContainerState>, StateError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
         Err(e) => return Err(io_err("list", &dir)(e)),
     };
+    // Names starting with '.' are containers being removed (see `bury`).
     let mut all: Vec<ContainerState> = entries
         .flatten()
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
         .filter_map(|entry| read(&entry.path()).ok())
         .collect();
     all.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
@@ -283,11 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn a_removed_container_stays_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c");
+        fs::create_dir_all(&dir).unwrap();
+        write(&dir, &sample("cccc1111-0000-4000-8000-000000000000", "x")).unwrap();
+        let held = lock_dir(&dir, true).unwrap();
+        bury(&dir).unwrap();
+        drop(held);
+        // A late writer (a hako finishing the same container) finds it gone
+        // and creates nothing.
+        assert!(matches!(modify(&dir, |_| {}), Err(StateError::NotFound(_))));
+        assert!(!dir.exists());
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+    }
+
+    #[test]
     fn modify_rewrites_the_file_atomically() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("c");
         fs::create_dir_all(&dir).unwrap();
         write(&dir, &sample("bbbb1111-0000-4000-8000-000000000000", "x")).unwrap();
+        drop(lock_dir(&dir, true).unwrap());
         modify(&dir, |s| {
             s.status = Status::Exited;
             s.exit_code = Some(3);

@@ -99,7 +99,13 @@ pub(super) fn read(path: &Path) -> Result<String, CgroupError> {
 pub(super) fn read_if_present(path: &Path) -> Result<Option<String>, CgroupError> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        // ENODEV: the cgroup is being removed at this moment (by another hako).
+        Err(error)
+            if error.kind() == io::ErrorKind::NotFound
+                || error.raw_os_error() == Some(libc::ENODEV) =>
+        {
+            Ok(None)
+        }
         Err(error) => Err(CgroupError::Read {
             path: path.to_path_buf(),
             error,

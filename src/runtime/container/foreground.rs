@@ -47,6 +47,16 @@ pub fn block_signals() -> io::Result<()> {
     Ok(())
 }
 
+/// Lets a closed output pipe end the process quietly (the default for Unix
+/// tools) instead of Rust's ignored SIGPIPE turning it into an error.
+/// Only for commands that just print: a monitor must survive a client that
+/// disconnects.
+pub fn default_sigpipe() {
+    // SAFETY: installing the default disposition registers no handler.
+    let _ =
+        unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
+}
+
 /// The size of the calling terminal, or 80x24 when there is none.
 pub fn terminal_size() -> PtySize {
     let mut size = PtySize {

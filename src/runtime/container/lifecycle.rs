@@ -18,7 +18,7 @@ use crate::runtime::capabilities;
 use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
-use crate::runtime::state::{self, ContainerState, Status};
+use crate::runtime::state::{self, ContainerState, StateError, Status};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
@@ -220,7 +220,7 @@ fn reserve(
     let containers = paths.containers();
     fs::create_dir_all(&containers)
         .map_err(|e| RunError::hako(format!("failed to create {}: {e}", containers.display())))?;
-    let _lock = state::lock(&containers).map_err(RunError::hako)?;
+    let _lock = state::lock_dir(&containers, true).map_err(RunError::hako)?;
     if let Some(other) = state::list(paths)
         .map_err(RunError::hako)?
         .into_iter()
@@ -230,6 +230,11 @@ fn reserve(
     }
     fs::create_dir(dir)
         .map_err(|e| RunError::hako(format!("failed to create {}: {e}", dir.display())))?;
+    // The container's lock file exists from now until the container is gone.
+    state::lock_dir(dir, true).map_err(|e| {
+        let _ = fs::remove_dir_all(dir);
+        RunError::hako(e)
+    })?;
     let record = ContainerState {
         id: spec.id.clone(),
         name: spec.name.clone(),
@@ -318,8 +323,12 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
     let _ = events::record(&container.dir, &Event::new(id, name, exited));
     let _ = container.cgroup.remove();
     if container.state.auto_remove {
-        let _ = events::record(&container.dir, &Event::new(id, name, EventKind::Rm));
-        let _ = fs::remove_dir_all(&container.dir);
+        // `hako rm -f` may be removing it at this very moment: whoever holds
+        // the lock first removes it, the other finds it gone.
+        if let Ok(_lock) = state::lock(&container.dir) {
+            let _ = events::record(&container.dir, &Event::new(id, name, EventKind::Rm));
+            let _ = state::bury(&container.dir);
+        }
     } else {
         let _ = state::modify(&container.dir, |s| {
             s.status = Status::Exited;
@@ -341,8 +350,17 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
 /// its writable layer and its state. With `force`, a running one is killed first.
 pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<(), RunError> {
     let dir = paths.container(&container.id);
-    let _lock = state::lock(&dir).map_err(RunError::hako)?;
-    let current = state::read(&dir).map_err(RunError::hako)?;
+    // Gone already: another hako (a foreground `--rm` run, another rm) removed it.
+    let _lock = match state::lock(&dir) {
+        Ok(lock) => lock,
+        Err(StateError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(RunError::hako(e)),
+    };
+    let current = match state::read(&dir) {
+        Ok(current) => current,
+        Err(StateError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(RunError::hako(e)),
+    };
     let alive = current.pid.is_some_and(super::control::process_alive);
     if current.status == Status::Running && alive && !force {
         return Err(RunError {
@@ -363,14 +381,7 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
     // remove() kills whatever is still in the cgroup before removing it.
     cgroup.remove().map_err(RunError::hako)?;
     let _ = events::record(&dir, &Event::new(&current.id, &current.name, EventKind::Rm));
-    match fs::remove_dir_all(&dir) {
-        // The hako that ran it in the foreground (`--rm`) may be removing it too.
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(RunError::hako(format!(
-            "failed to remove {}: {e}",
-            dir.display()
-        ))),
-        _ => Ok(()),
-    }
+    state::bury(&dir).map_err(RunError::hako)
 }
 
 /// What `gc` cleaned up.
@@ -414,7 +425,7 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
             let _ = cgroup.remove();
         }
         if current.auto_remove {
-            let _ = fs::remove_dir_all(&dir);
+            let _ = state::bury(&dir);
             report.removed.push(current.name);
         } else {
             let mut exited = current;
@@ -424,6 +435,16 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
             let _ = state::write(&dir, &exited);
             let _ = fs::remove_dir_all(dir.join("work"));
             report.recovered.push(exited.name);
+        }
+    }
+    for tomb in state::leftover_tombs(paths) {
+        if fs::remove_dir_all(&tomb).is_ok() {
+            report.removed.push(
+                tomb.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into(),
+            );
         }
     }
     Ok(report)

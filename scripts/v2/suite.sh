@@ -1,0 +1,446 @@
+#!/bin/sh
+# scripts/v2/suite.sh: hako's limits and isolation on a real cgroup-v2-only kernel.
+#
+# Runs as root inside the throw-away VM that scripts/v2vm-suite.sh boots (busybox sh,
+# cgroup2 alone at /sys/fs/cgroup, every controller enabled at the root, overlay and
+# brd loaded). It expects `hako` on PATH and a busybox rootfs tarball, imports it as
+# the image `busybox`, and runs real containers with the default cgroup parent `hako`.
+#
+# Every check prints one line `[v2] PASS name (...)` or `[v2] FAIL name: why`, the
+# latter followed by indented detail lines (command, exit code, stdout, stderr, the
+# cgroup files involved). The last line is `[v2] N passed, M failed`; the exit status
+# is 1 when M > 0 (2 when the suite cannot start at all).
+#
+# Environment: HAKO (default: hako on PATH), HAKO_SUITE_IMAGE (default /busybox.tar),
+# HAKO_SUITE_ROOT (hako's --root, default /var/lib/hako-suite).
+#
+# It changes the machine it runs on (cgroups, /dev/ram0 is read): run it only in the VM.
+
+HAKO=${HAKO:-hako}
+IMAGE_TAR=${HAKO_SUITE_IMAGE:-/busybox.tar}
+ROOT=${HAKO_SUITE_ROOT:-/var/lib/hako-suite}
+CG=/sys/fs/cgroup
+PARENT=hako                  # hako's default --cgroup-parent
+NESTED=user.slice/test       # a non-root cgroup hako is started from (check 7)
+PASSED=0
+FAILED=0
+BGPIDS=
+T=$(mktemp -d /tmp/hako-suite.XXXXXX) || exit 2
+
+# ---- output -------------------------------------------------------------------
+magic=$(stat -f -c %t "$CG" 2>/dev/null)
+case $magic in
+    63677270) LAYOUT=v2 FSTYPE=cgroup2 ;;
+    1021994)
+        FSTYPE=tmpfs
+        if [ "$(stat -f -c %t "$CG/unified" 2>/dev/null)" = 63677270 ]; then
+            LAYOUT=hybrid
+        else
+            LAYOUT=v1
+        fi ;;
+    *) LAYOUT=unknown FSTYPE="0x${magic:-?}" ;;
+esac
+P="[$LAYOUT]"
+
+say() { printf '%s %s\n' "$P" "$*"; }
+pass() { PASSED=$((PASSED + 1)); say "PASS $1${2:+ ($2)}"; }
+fail() { FAILED=$((FAILED + 1)); say "FAIL $1: $2"; }
+# detail LABEL TEXT: indented lines under a FAIL, one per line of TEXT.
+detail() {
+    if [ -z "$2" ]; then say "      $1: (empty)"; return; fi
+    printf '%s\n' "$2" | while IFS= read -r line; do say "      $1: $line"; done
+}
+# The last hk/hk_in command with its outcome.
+show_run() {
+    detail command "$LASTCMD"; detail exit "$RC"; detail stdout "$OUT"; detail stderr "$ERR"
+}
+# cgroup_files DIR: the limit and counter files of a cgroup, as detail lines.
+cgroup_files() {
+    if [ ! -d "$1" ]; then detail "$1" "(no such cgroup)"; return; fi
+    for f in cgroup.procs cgroup.controllers memory.max memory.swap.max memory.events \
+        cpu.max cpu.stat pids.max pids.current pids.events; do
+        [ -f "$1/$f" ] && detail "$1/$f" "$(cat "$1/$f" 2>&1)"
+    done
+}
+
+# ---- running hako ---------------------------------------------------------------
+# hk ARGS: runs `hako --root ROOT ARGS` (stdin /dev/null, 180 s at most); sets RC OUT ERR.
+hk() {
+    LASTCMD="hako --root $ROOT $*"
+    timeout 180 "$HAKO" --root "$ROOT" "$@" </dev/null >"$T/out" 2>"$T/err"
+    RC=$?
+    OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+}
+# hk_in ARGS: as hk, but hako starts inside the cgroup $CG/$NESTED (moved by a fresh sh,
+# whose pid hako then takes over with exec).
+hk_in() {
+    LASTCMD="(from $CG/$NESTED) hako --root $ROOT $*"
+    sh -c 'echo $$ >"$0/cgroup.procs" || exit 98; exec timeout 180 "$@"' \
+        "$CG/$NESTED" "$HAKO" --root "$ROOT" "$@" </dev/null >"$T/out" 2>"$T/err"
+    RC=$?
+    OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+}
+# bg NAME ARGS: starts `hako --root ROOT ARGS` (a run of container NAME) in the
+# background; its pid in BGPID and PID_NAME, its output in $T/NAME.out and .err.
+bg() {
+    tag=$1; shift
+    "$HAKO" --root "$ROOT" "$@" </dev/null >"$T/$tag.out" 2>"$T/$tag.err" &
+    BGPID=$!; BGPIDS="$BGPIDS $BGPID"; eval "PID_$tag=$BGPID"
+}
+# ps_field NAME FIELD [-a]: FIELD of container NAME in `hako ps [-a] --format json`
+# (pretty-printed: top-level fields are indented by 4 spaces, objects end with "  }").
+ps_field() {
+    "$HAKO" --root "$ROOT" ps ${3:+-a} --format json 2>/dev/null | awk -v want="$1" -v field="$2" '
+        /^    "[a-z_]+": / {
+            key = $1; gsub(/[":]/, "", key)
+            value = $0; sub(/^[^:]*: */, "", value); sub(/,$/, "", value); gsub(/"/, "", value)
+            rec[key] = value
+        }
+        /^  }/ { if (rec["name"] == want) { print rec[field]; exit } split("", rec) }'
+}
+# wait_running NAME: waits (60 s at most) until hako ps lists NAME as running with a pid
+# and its cgroup exists; sets ID, CPID (the container's first process) and D (its cgroup).
+wait_running() {
+    i=0
+    while [ $i -lt 300 ]; do
+        ID=$(ps_field "$1" id); CPID=$(ps_field "$1" pid); D=$CG/$PARENT/$ID
+        if [ -n "$ID" ] && [ -n "$CPID" ] && [ "$CPID" != null ] && [ -d "$D" ]; then
+            return 0
+        fi
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+# wait_exit PID SECS: waits until PID is gone and reaps it; sets WRC (its status, or
+# "still running").
+wait_exit() {
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 5)) ]; do sleep 0.2; i=$((i + 1)); done
+    if kill -0 "$1" 2>/dev/null; then WRC="still running"; else wait "$1"; WRC=$?; fi
+}
+# rm_f_check CHECK NAMES...: `hako rm -f NAMES` while they run, each started with bg; the
+# check passes when rm exits 0, every foreground `hako run` ends and nothing is left.
+rm_f_check() {
+    check=$1; shift
+    ids= problems= codes=
+    for n in "$@"; do ids="$ids $(ps_field "$n" id -a)"; done
+    hk rm -f "$@"
+    rm_rc=$RC rm_out=$OUT rm_err=$ERR rm_cmd=$LASTCMD
+    [ "$rm_rc" = 0 ] || problems="$problems; hako rm -f exited $rm_rc"
+    for n in "$@"; do
+        eval "p=\$PID_$n"
+        wait_exit "$p" 20
+        codes="$codes $n:$WRC"
+        [ "$WRC" = "still running" ] && problems="$problems; the hako run of $n is still running"
+        [ -n "$(ps_field "$n" id -a)" ] && problems="$problems; hako ps -a still lists $n"
+    done
+    for id in $ids; do
+        [ -d "$ROOT/containers/$id" ] &&
+            problems="$problems; $ROOT/containers/$id is left, holding: $(ls -A "$ROOT/containers/$id" | tr '\n' ' ')"
+        [ -d "$CG/$PARENT/$id" ] && problems="$problems; cgroup $CG/$PARENT/$id is left"
+    done
+    if [ -z "$problems" ]; then
+        pass "$check" "hako rm -f exit 0; the foreground hako runs exited:$codes"
+    else
+        fail "$check" "${problems#; }"
+        RC=$rm_rc OUT=$rm_out ERR=$rm_err LASTCMD=$rm_cmd; show_run
+        detail "hako run exits" "$codes"
+        for n in "$@"; do detail "hako run $n stderr" "$(cat "$T/$n.err")"; done
+        for id in $ids; do cgroup_files "$CG/$PARENT/$id"; done
+        known_add
+    fi
+}
+# reported: a note for a PASS when earlier FAILs reported leftovers that are still there.
+reported() {
+    n=$(leftovers | grep -xF -f "$T/known" | grep -c '')
+    [ "$n" = 0 ] || printf '; apart from %s item(s) a FAIL above reported' "$n"
+}
+read_file() { cat "$1" 2>/dev/null || echo "(missing $1)"; }
+# stat_key FILE KEY: the value of KEY in a flat-keyed file such as cpu.stat.
+stat_key() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
+uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
+cgroup_dirs() { find "$CG" -mindepth 1 -type d 2>/dev/null | sort; }
+# leftovers: what a clean hako leaves behind, which is nothing. Prints one line per item.
+leftovers() {
+    cgroup_dirs >"$T/cg.now"
+    diff "$T/cg.before" "$T/cg.now" | sed -n 's/^+\//new cgroup: \//p'
+    [ -e "$CG/$PARENT" ] && echo "still there: $CG/$PARENT"
+    list=$("$HAKO" --root "$ROOT" ps -a --format json 2>&1)
+    [ "$list" = "[]" ] || echo "hako ps -a: $(printf '%s' "$list" | tr -s ' \n' ' ')"
+    # containers/lock is the store-wide lock file; every directory is a container.
+    for c in "$ROOT"/containers/*/; do [ -d "$c" ] && echo "container dir: $c ($(ls -A "$c" | tr '\n' ' '))"; done
+    grep -F "$ROOT/" /proc/self/mountinfo | sed 's/^/mount: /'
+}
+# One hako bug should make one FAIL: what a FAIL line already reported as left behind is
+# remembered, and later checks look only for new leftovers.
+echo "# leftovers already reported" >"$T/known"
+new_leftovers() { leftovers | grep -vxF -f "$T/known"; }
+known_add() { leftovers >>"$T/known"; }
+
+# ---- header ---------------------------------------------------------------------
+case $LAYOUT in
+    v2) say "layout: cgroup v2 (statfs $CG = cgroup2)" ;;
+    hybrid) say "layout: hybrid (statfs $CG = tmpfs, $CG/unified = cgroup2)" ;;
+    *) say "layout: $LAYOUT (statfs $CG = $FSTYPE)" ;;
+esac
+say "kernel: $(uname -r) $(uname -v)"
+say "root cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control" 2>/dev/null)"
+say "hako: $(command -v "$HAKO") ($("$HAKO" --version 2>&1))"
+
+if [ "$LAYOUT" != v2 ]; then
+    fail layout "this suite needs a cgroup-v2-only host, $CG is $FSTYPE"
+    say "$PASSED passed, $FAILED failed"
+    exit 2
+fi
+cgroup_dirs >"$T/cg.before"
+
+hk image import busybox "$IMAGE_TAR"
+if [ "$RC" = 0 ]; then
+    pass image-import "$IMAGE_TAR"
+else
+    fail image-import "exit $RC"; show_run
+    say "$PASSED passed, $FAILED failed"
+    exit 2
+fi
+
+# ---- 0. hako sees the layout ----------------------------------------------------------
+hk run --name probe busybox true
+if [ "$RC" != 0 ]; then
+    fail layout-detected "a plain container did not run"; show_run
+else
+    layout=$(ps_field probe cgroup_layout -a)
+    if [ "$layout" = V2 ]; then pass layout-detected "hako recorded cgroup_layout V2"
+    else fail layout-detected "hako ps -a says cgroup_layout '$layout', not V2"
+    fi
+fi
+hk rm -f probe
+
+# ---- 1. memory: the OOM killer, exit 137, hako says so --------------------------------
+hk run --rm --memory 20m busybox tail /dev/zero
+case $ERR in *OOM*"memory limit (20 MiB)"*) said=yes ;; *) said=no ;; esac
+if [ "$RC" = 137 ] && [ $said = yes ]; then
+    pass oom-kill "exit 137; $ERR"
+else
+    fail oom-kill "want exit 137 and stderr naming OOM and the memory limit (20 MiB)"; show_run
+fi
+
+# ---- 2. cpu: a busy loop under --cpus 0.3 -------------------------------------------
+bg burner run --name burner --cpus 0.3 busybox sh -c 'while :; do :; done'
+if ! wait_running burner; then
+    fail cpu-quota "container burner never showed up running in hako ps"
+    detail stderr "$(cat "$T/burner.err")"
+else
+    sleep 1
+    u0=$(stat_key "$D/cpu.stat" usage_usec); n0=$(stat_key "$D/cpu.stat" nr_throttled); t0=$(uptime_s)
+    sleep 3
+    u1=$(stat_key "$D/cpu.stat" usage_usec); n1=$(stat_key "$D/cpu.stat" nr_throttled); t1=$(uptime_s)
+    share=$(awk -v u0="$u0" -v u1="$u1" -v t0="$t0" -v t1="$t1" \
+        'BEGIN { if (t1 > t0 && u1 != "" && u0 != "") printf "%.3f", (u1 - u0) / ((t1 - t0) * 1e6) }')
+    how="$share of one CPU over $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s, nr_throttled +$((${n1:-0} - ${n0:-0})), cpu.max $(read_file "$D/cpu.max")"
+    if [ -n "$share" ] && awk -v s="$share" 'BEGIN { exit !(s >= 0.15 && s <= 0.36) }'; then
+        pass cpu-quota "$how"
+    else
+        fail cpu-quota "want 0.15..0.36 of one CPU under --cpus 0.3, got ${share:-nothing}"
+        detail measured "$how"; detail "usage_usec" "$u0 -> $u1"; cgroup_files "$D"
+    fi
+fi
+# rm -f of a running container (run without --rm): its foreground hako ends, nothing is left.
+rm_f_check rm-f-running burner
+
+# ---- 3. pids: a fork loop stops at --pids-limit 32 ----------------------------------
+hk run --rm --pids-limit 32 busybox sh -c \
+    "sh -c 'for i in \$(seq 1 200); do sleep 30 & done' 2>/dev/null; set -- /proc/[0-9]*; echo procs=\$#"
+procs=$(printf '%s\n' "$OUT" | sed -n 's/^procs=\([0-9]*\)$/\1/p')
+if [ "$RC" = 0 ] && [ -n "$procs" ] && [ "$procs" -ge 20 ] && [ "$procs" -le 32 ]; then
+    pass pids-limit "procs=$procs under a limit of 32"
+else
+    fail pids-limit "want exit 0 and 20..32 processes, got exit $RC, procs=${procs:-?}"; show_run
+fi
+
+# ---- 4. the kernel's files show the limits while the container runs ----------------
+bg limits run --rm --name limits --memory 20m --cpus 0.3 --pids-limit 32 busybox sleep 300
+bg swap50 run --rm --name swap50 --memory 20m --memory-swap 50m busybox sleep 300
+bg swapmax run --rm --name swapmax --memory 20m --memory-swap -1 busybox sleep 300
+# check_file NAME FILE WANT: one check on one cgroup file.
+check_file() {
+    got=$(read_file "$2")
+    if [ "$got" = "$3" ]; then pass "$1" "$2 = $got"
+    else fail "$1" "$2 is '$got', want '$3'"; cgroup_files "$(dirname "$2")"
+    fi
+}
+if wait_running limits; then
+    check_file memory.max "$D/memory.max" 20971520
+    check_file cpu.max "$D/cpu.max" "30000 100000"
+    check_file pids.max "$D/pids.max" 32
+    # docker's rule: --memory-swap defaults to twice --memory, so swap alone = memory.
+    check_file memory.swap.max "$D/memory.swap.max" 20971520
+    # The container's process is in that cgroup, seen from the host.
+    own=$(cat "/proc/$CPID/cgroup" 2>&1)
+    if [ "$own" = "0::/$PARENT/$ID" ] && grep -qx "$CPID" "$D/cgroup.procs"; then
+        pass cgroup-membership "pid $CPID is in 0::/$PARENT/$ID"
+    else
+        fail cgroup-membership "/proc/$CPID/cgroup is '$own', want 0::/$PARENT/$ID"; cgroup_files "$D"
+    fi
+else
+    for c in memory.max cpu.max pids.max memory.swap.max cgroup-membership; do
+        fail $c "container limits never showed up running"
+    done
+    detail stderr "$(cat "$T/limits.err")"
+fi
+if wait_running swap50; then
+    check_file memory-swap-50m "$D/memory.swap.max" 31457280
+else
+    fail memory-swap-50m "container swap50 never showed up running"; detail stderr "$(cat "$T/swap50.err")"
+fi
+if wait_running swapmax; then
+    check_file memory-swap-unlimited "$D/memory.swap.max" max
+else
+    fail memory-swap-unlimited "container swapmax never showed up running"; detail stderr "$(cat "$T/swapmax.err")"
+fi
+# rm -f of three running --rm containers: their foreground hakos remove them too.
+rm_f_check rm-f-running-rm limits swap50 swapmax
+
+# ---- 5. capabilities, namespaces, pivot_root, masked paths, devices -------------------
+# The control for the device checks: outside the container, /dev/ram0 (brd) reads fine.
+host_ram=$(head -c1 /dev/ram0 2>/dev/null | wc -c)
+hk run --rm busybox sh -c '
+    echo pid=$$
+    echo hostname=$(hostname)
+    echo net=$(ls /sys/class/net)
+    grep -E "^(CapBnd|CapEff|NoNewPrivs):" /proc/self/status | sed "s/:[[:space:]]*/=/"
+    echo cgroup=$(cat /proc/self/cgroup)
+    echo kcore_bytes=$(cat /proc/kcore 2>/dev/null | head -c1 | wc -c)
+    echo kcore_mounts=$(grep -c " /proc/kcore " /proc/self/mountinfo)
+    if (echo x >/proc/sys/kernel/domainname) 2>/dev/null; then echo procsys=written; else echo procsys=refused; fi
+    mkdir -p /mnt; [ -d /mnt ] && echo mnt=dir
+    if mount -t tmpfs none /mnt 2>/dev/null; then echo mount=done; else echo mount=refused; fi
+    echo rootfs=$(awk "\$5 == \"/\" { for (i = 7; i <= NF; i++) if (\$i == \"-\") { print \$(i + 1); exit } }" /proc/self/mountinfo)
+    if [ -e /suite.sh ] || [ -e /v2vm ] || [ -e /busybox.tar ]; then echo hostfiles=visible; else echo hostfiles=hidden; fi
+    for d in /tmp/blk /dev/blk /dev/shm/blk; do
+        if mknod $d b 1 0 2>/dev/null; then m=made; else m=refused; fi
+        echo "blk=$d:$m:$(head -c1 $d 2>/dev/null | wc -c)"
+    done
+    if mknod /tmp/mem c 1 1 2>/dev/null; then m=made; else m=refused; fi
+    echo "mem=/tmp/mem:$m:$(head -c1 /tmp/mem 2>/dev/null | wc -c)"
+    echo devzero=$(head -c4 /dev/zero | wc -c)
+    echo x >/dev/null && echo devnull=ok
+'
+ISO_RC=$RC ISO_OUT=$OUT ISO_ERR=$ERR
+kv() { printf '%s\n' "$ISO_OUT" | sed -n "s/^$1=//p"; }
+iso_fail() { fail "$1" "$2"; detail command "$LASTCMD"; detail exit "$ISO_RC"; detail stdout "$ISO_OUT"; detail stderr "$ISO_ERR"; }
+if [ "$ISO_RC" != 0 ]; then
+    iso_fail isolation-run "the isolation probe exited $ISO_RC"
+fi
+caps="CapBnd=$(kv CapBnd) CapEff=$(kv CapEff) NoNewPrivs=$(kv NoNewPrivs)"
+if [ "$caps" = "CapBnd=00000000a80425fb CapEff=00000000a80425fb NoNewPrivs=1" ]; then pass capabilities "$caps"
+else iso_fail capabilities "got $caps, want CapBnd=CapEff=00000000a80425fb NoNewPrivs=1"; fi
+if [ "$(kv pid)" = 1 ]; then pass pid-namespace "echo \$\$ = 1"
+else iso_fail pid-namespace "echo \$\$ = '$(kv pid)', want 1"; fi
+h=$(kv hostname)
+if [ "$(expr "$h" : '[0-9a-f]\{12\}$')" = 12 ]; then pass uts-namespace "hostname $h"
+else iso_fail uts-namespace "hostname '$h' is not 12 hex digits"; fi
+if [ "$(kv net)" = lo ]; then pass net-namespace "ls /sys/class/net = lo"
+else iso_fail net-namespace "ls /sys/class/net = '$(kv net)', want lo"; fi
+if [ "$(kv cgroup)" = "0::/" ]; then pass cgroup-namespace "/proc/self/cgroup = 0::/"
+else iso_fail cgroup-namespace "/proc/self/cgroup = '$(kv cgroup)', want 0::/"; fi
+if [ "$(kv kcore_bytes)" = 0 ] && [ "$(kv kcore_mounts)" -ge 1 ] 2>/dev/null; then
+    pass kcore-masked "a mount covers /proc/kcore, it reads 0 bytes"
+else iso_fail kcore-masked "kcore_bytes=$(kv kcore_bytes) kcore_mounts=$(kv kcore_mounts)"; fi
+if [ "$(kv procsys)" = refused ]; then pass proc-sys-read-only "writing /proc/sys/kernel/domainname fails"
+else iso_fail proc-sys-read-only "procsys=$(kv procsys)"; fi
+if [ "$(kv mnt)" = dir ] && [ "$(kv mount)" = refused ]; then pass mount-refused "mount -t tmpfs none /mnt fails"
+else iso_fail mount-refused "mnt=$(kv mnt) mount=$(kv mount)"; fi
+if [ "$(kv hostfiles)" = hidden ]; then pass pivot-root "root is $(kv rootfs); the VM's /suite.sh, /busybox.tar, /v2vm are out of reach"
+else iso_fail pivot-root "the VM's own files are visible: rootfs=$(kv rootfs)"; fi
+blk=$(kv blk | tr '\n' ' '); blk=${blk% }
+case $blk in
+    *:1*|"") iso_fail block-device-unreadable "a block node made inside was read: $blk (host reads $host_ram byte of /dev/ram0)" ;;
+    *) if [ "$host_ram" = 1 ]; then
+           pass block-device-unreadable "mknod b 1 0 (/dev/ram0) path:mknod:bytes $blk; the VM itself reads /dev/ram0"
+       else
+           iso_fail block-device-unreadable "control failed: the VM cannot read /dev/ram0 itself (brd loaded?)"
+       fi ;;
+esac
+mem=$(kv mem)
+case $mem in
+    *:0) pass char-device-unreadable "mknod c 1 1 (/dev/mem) path:mknod:bytes $mem" ;;
+    *) iso_fail char-device-unreadable "mem=$mem" ;;
+esac
+if [ "$(kv devzero)" = 4 ] && [ "$(kv devnull)" = ok ]; then pass standard-devices "/dev/zero and /dev/null work"
+else iso_fail standard-devices "devzero=$(kv devzero) devnull=$(kv devnull)"; fi
+
+# ---- 6. nothing is left after --rm runs --------------------------------------------
+sleep 1
+left=$(new_leftovers)
+if [ -z "$left" ]; then pass rm-leaves-nothing "no $CG/$PARENT, no container cgroup, hako ps -a = []$(reported)"
+else fail rm-leaves-nothing "things were left behind"; detail left "$left"; known_add; fi
+
+# ---- 7. hako started from a non-root cgroup ----------------------------------------
+mkdir -p "$CG/$NESTED"
+bg_in() { # NAME ARGS: bg, from the cgroup $NESTED
+    tag=$1; shift
+    sh -c 'echo $$ >"$0/cgroup.procs" || exit 98; exec "$@"' "$CG/$NESTED" \
+        "$HAKO" --root "$ROOT" "$@" </dev/null >"$T/$tag.out" 2>"$T/$tag.err" &
+    BGPID=$!; BGPIDS="$BGPIDS $BGPID"; eval "PID_$tag=$BGPID"
+}
+bg_in nested run --name nested --memory 20m --pids-limit 32 busybox sleep 300
+NPID=$BGPID
+if wait_running nested; then
+    hako_cg=$(cat "/proc/$NPID/cgroup" 2>&1); ctr_cg=$(cat "/proc/$CPID/cgroup" 2>&1)
+    mem=$(read_file "$D/memory.max")
+    if [ "$hako_cg" = "0::/$NESTED" ] && [ "$ctr_cg" = "0::/$PARENT/$ID" ] && [ "$mem" = 20971520 ]; then
+        pass nested-default-parent "hako in 0::/$NESTED, its container in 0::/$PARENT/$ID, memory.max $mem"
+    else
+        fail nested-default-parent "hako in '$hako_cg' (want 0::/$NESTED), container in '$ctr_cg' (want 0::/$PARENT/$ID), memory.max '$mem'"
+        cgroup_files "$D"
+    fi
+else
+    fail nested-default-parent "container nested never showed up running"
+    detail stderr "$(cat "$T/nested.err")"; cgroup_files "$CG/$NESTED"
+fi
+rm_f_check nested-rm-f nested
+
+hk_in run --rm --memory 20m --cpus 0.5 --pids-limit 16 busybox echo ok
+if [ "$RC" = 0 ] && [ "$OUT" = ok ]; then pass nested-foreground "a limited --rm run from 0::/$NESTED prints ok"
+else fail nested-foreground "want exit 0 and ok"; show_run; fi
+
+# A parent that cannot be made: below a file (the root's cgroup.procs; one below
+# $NESTED would meet the busy $NESTED first, see the next check).
+hk_in run --rm --cgroup-parent cgroup.procs/sub busybox true
+lines=$(printf '%s' "$ERR" | grep -c '')
+if [ "$RC" = 125 ] && [ "$lines" = 1 ] && [ -n "$(printf '%s' "$ERR" | grep 'cgroup')" ]; then
+    pass parent-under-a-file "exit 125; $ERR"
+else
+    fail parent-under-a-file "want exit 125 and one line about the cgroup, got exit $RC and $lines lines"; show_run
+fi
+# A parent with processes in it: v2 lets no cgroup have both processes and controllers
+# enabled for its children. Either hako copes or it says why in one line.
+hk_in run --rm --memory 20m --cgroup-parent "$NESTED" busybox true
+lines=$(printf '%s' "$ERR" | grep -c '')
+if [ "$RC" = 125 ] && [ "$lines" = 1 ]; then pass parent-with-processes "exit 125; $ERR"
+elif [ "$RC" = 0 ]; then pass parent-with-processes "ran"
+else fail parent-with-processes "want exit 0, or 125 with one line"; show_run; fi
+
+sleep 1
+left=$(new_leftovers | grep -v "^new cgroup: $CG/user.slice")
+sub=$(find "$CG/$NESTED" -mindepth 1 -type d)
+if [ -z "$sub" ] && [ -z "$left" ]; then
+    pass nested-leaves-nothing "no $CG/$PARENT, nothing below $CG/$NESTED$(reported)"
+else
+    fail nested-leaves-nothing "things were left behind"; detail left "$left"; detail "below $NESTED" "$sub"
+    known_add
+fi
+
+# ---- the end -----------------------------------------------------------------------
+for p in $BGPIDS; do kill -0 "$p" 2>/dev/null && say "warning: background pid $p still running" && kill -9 "$p"; done
+# busybox timeout's watchdogs leave $NESTED within a second of their program.
+i=0
+while [ -d "$CG/$NESTED" ] && ! rmdir "$CG/$NESTED" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+rmdir "$CG/user.slice" 2>/dev/null
+left=$(new_leftovers)
+if [ -z "$left" ]; then pass final-cleanup "the cgroup tree is as it was before the suite$(reported)"
+else fail final-cleanup "left at the end"; detail left "$left"; fi
+
+say "$PASSED passed, $FAILED failed"
+rm -rf "$T"
+[ "$FAILED" = 0 ]
