@@ -79,10 +79,20 @@ pub fn attach_terminal(
     detach_keys: &[u8],
     forward_input: bool,
 ) -> io::Result<AttachEnd> {
-    let mut winch = SigSet::empty();
-    winch.add(Signal::SIGWINCH);
-    winch.thread_block()?;
-    let signals = SignalFd::with_flags(&winch, SfdFlags::SFD_CLOEXEC)?;
+    // SIGWINCH resizes; the ending signals end the session through the
+    // normal path, so the terminal is restored (a default action would not).
+    let mut handled = SigSet::empty();
+    for signal in [
+        Signal::SIGWINCH,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+    ] {
+        handled.add(signal);
+    }
+    handled.thread_block()?;
+    let signals = SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC)?;
     let _raw = if forward_input {
         RawMode::enable()
     } else {
@@ -131,7 +141,10 @@ pub fn attach_terminal(
             }
         }
         if ready[1] {
-            let _ = signals.read_signal();
+            let signal = signals.read_signal()?.map(|info| info.ssi_signo as i32);
+            if signal != Some(Signal::SIGWINCH as i32) {
+                break AttachEnd::Detached;
+            }
             let size = terminal_size();
             client.send(&ClientMessage::Resize {
                 rows: size.rows,
@@ -153,7 +166,7 @@ pub fn attach_terminal(
             }
         }
     };
-    let _ = winch.thread_unblock();
+    let _ = handled.thread_unblock();
     Ok(end)
 }
 

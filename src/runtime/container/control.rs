@@ -28,7 +28,27 @@ pub fn cgroup_of(container: &ContainerState) -> Result<Cgroup, RunError> {
 
 /// Whether the container's first process is still alive.
 pub fn is_running(container: &ContainerState) -> bool {
-    container.status == Status::Running && container.pid.is_some_and(process_alive)
+    container.status == Status::Running && owns_its_pid(container)
+}
+
+/// Whether the recorded pid is alive and still the container's: after its
+/// hako died the pid may have been reused by an unrelated host process,
+/// which must never be signalled. The container's cgroup tells them apart.
+pub fn owns_its_pid(container: &ContainerState) -> bool {
+    let Some(pid) = container.pid else {
+        return false;
+    };
+    process_alive(pid)
+        && cgroup_of(container).is_ok_and(|cgroup| in_cgroup(pid, &cgroup.procs_files()))
+}
+
+/// Whether `pid` is listed in a cgroup (its first hierarchy's `cgroup.procs`).
+pub fn in_cgroup(pid: i32, procs_files: &[std::path::PathBuf]) -> bool {
+    let wanted = pid.to_string();
+    procs_files
+        .first()
+        .and_then(|file| std::fs::read_to_string(file).ok())
+        .is_some_and(|procs| procs.lines().any(|line| line.trim() == wanted))
 }
 
 /// Whether a process exists and is not a zombie waiting to be reaped.

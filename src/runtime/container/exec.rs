@@ -63,7 +63,7 @@ use nix::unistd::{
 use portable_pty::{MasterPty, PtySize};
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
@@ -141,7 +141,7 @@ pub fn start(
     // 2. The namespaces, then proof that they are the container's.
     let namespaces = open_namespaces(&current, pid)?;
     let cgroup_procs = control::cgroup_of(&current)?.procs_files();
-    if !in_cgroup(pid, &cgroup_procs) {
+    if !super::control::in_cgroup(pid.as_raw(), &cgroup_procs) {
         return Err(not_running(&current));
     }
 
@@ -352,15 +352,6 @@ fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace
     .collect()
 }
 
-/// Whether `pid` is listed in the container's cgroup (its first hierarchy).
-fn in_cgroup(pid: Pid, procs_files: &[PathBuf]) -> bool {
-    let wanted = pid.as_raw().to_string();
-    procs_files
-        .first()
-        .and_then(|file| fs::read_to_string(file).ok())
-        .is_some_and(|procs| procs.lines().any(|line| line.trim() == wanted))
-}
-
 /// Step 3: a new PTY and its slave side, opened without becoming hako's
 /// controlling terminal.
 fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), RunError> {
@@ -427,6 +418,12 @@ fn joiner_main(ctx: &JoinContext) -> ! {
 
 /// Steps 5 to 8; returns `B`'s pid (as `A` sees it).
 fn join_steps(ctx: &JoinContext) -> Result<Pid, SetupError> {
+    // 4b. Not dumpable: once inside the container's PID namespace, its root
+    //     must not open /proc/<pid>/exe of this process (the host's hako
+    //     binary) or its memory, as runc guards against (CVE-2019-5736).
+    //     `execve` of the command makes the command dumpable again.
+    nix::sys::prctl::set_dumpable(false)
+        .map_err(|e| step_err("make the exec process undumpable", e))?;
     // 5. A session of its own, so that only the caller's forwarding (and not
     //    also the calling terminal) signals it. Signals stay blocked:
     //    `relay_signals` takes them with sigwait. If the caller dies, SIGHUP

@@ -11,6 +11,7 @@
 
 use super::lifecycle::RunningContainer;
 use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -18,7 +19,7 @@ use nix::sys::termios::{self, SetArg, Termios};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use portable_pty::{MasterPty, PtySize};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 /// The signals hako takes over while a container runs in the foreground.
@@ -180,27 +181,34 @@ fn relay_terminal(
     } else {
         None
     };
-    let mut reader = pty
-        .try_clone_reader()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let mut writer = pty
-        .take_writer()
-        .map_err(|e| io::Error::other(e.to_string()))?;
     let master_fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
     // SAFETY: the fd belongs to `pty`, which outlives every use below.
     let master = unsafe { BorrowedFd::borrow_raw(master_fd) };
+    // Non-blocking: a container that does not read its input must never stop
+    // hako from reading its output (both would wait for ever). Input that
+    // the PTY does not take yet waits in `pending`, and hako reads no more of
+    // its own stdin until it has gone.
+    let flags = OFlag::from_bits_truncate(fcntl(master_fd, FcntlArg::F_GETFL)?);
+    fcntl(master_fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     let stdin = io::stdin();
     let mut stdout = io::stdout();
     let mut buf = vec![0u8; 64 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
     let mut exit_code = None;
     let mut output_open = true;
 
     while output_open {
+        let master_events = if pending.is_empty() {
+            PollFlags::POLLIN
+        } else {
+            PollFlags::POLLIN | PollFlags::POLLOUT
+        };
         let mut fds = vec![
             PollFd::new(signals.as_fd(), PollFlags::POLLIN),
-            PollFd::new(master, PollFlags::POLLIN),
+            PollFd::new(master, master_events),
         ];
-        if forward_input {
+        let read_stdin = forward_input && pending.is_empty();
+        if read_stdin {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
         // Once the command has ended, only drain what it already wrote.
@@ -215,15 +223,15 @@ fn relay_terminal(
             Ok(0) => break,
             Ok(_) => {}
         }
-        let ready = |fd: &PollFd| {
-            fd.revents().is_some_and(|r| {
-                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
-            })
-        };
-        let (signal_ready, master_ready) = (ready(&fds[0]), ready(&fds[1]));
-        let stdin_ready = forward_input && ready(&fds[2]);
-        if master_ready {
-            match reader.read(&mut buf) {
+        let revents = |fd: &PollFd| fd.revents().unwrap_or(PollFlags::empty());
+        let readable = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
+        let signal_ready = revents(&fds[0]).intersects(readable);
+        let master_readable = revents(&fds[1]).intersects(readable);
+        let master_writable = revents(&fds[1]).contains(PollFlags::POLLOUT);
+        let stdin_ready = read_stdin && revents(&fds[2]).intersects(readable);
+        if master_readable {
+            match nix::unistd::read(master_fd, &mut buf) {
+                Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
                 Ok(0) | Err(_) => output_open = false, // EIO: every slave is closed.
                 Ok(n) => {
                     stdout.write_all(&buf[..n])?;
@@ -231,10 +239,19 @@ fn relay_terminal(
                 }
             }
         }
+        if master_writable {
+            match nix::unistd::write(master, &pending) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+                Err(_) => pending.clear(),
+            }
+        }
         if stdin_ready {
             match nix::unistd::read(stdin.as_raw_fd(), &mut buf) {
                 Ok(0) | Err(_) => forward_input = false,
-                Ok(n) => writer.write_all(&buf[..n])?,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
             }
         }
         if signal_ready {

@@ -27,6 +27,7 @@ use portable_pty::{MasterPty, PtySize};
 use std::fs;
 use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// A failure to run a container, with the exit code hako reports.
@@ -220,6 +221,15 @@ fn reserve(
     let containers = paths.containers();
     fs::create_dir_all(&containers)
         .map_err(|e| RunError::hako(format!("failed to create {}: {e}", containers.display())))?;
+    // Only root may enter: a container's writable layer may hold setuid
+    // files its root made, its state the secrets given with -e, its
+    // directory the attach socket. Host users must reach none of them.
+    fs::set_permissions(&containers, fs::Permissions::from_mode(0o700)).map_err(|e| {
+        RunError::hako(format!(
+            "failed to make {} private: {e}",
+            containers.display()
+        ))
+    })?;
     let _lock = state::lock_dir(&containers, true).map_err(RunError::hako)?;
     if let Some(other) = state::list(paths)
         .map_err(RunError::hako)?
@@ -228,7 +238,9 @@ fn reserve(
     {
         return Err(SpecError::NameInUse(spec.name.clone(), other.id).into());
     }
-    fs::create_dir(dir)
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
         .map_err(|e| RunError::hako(format!("failed to create {}: {e}", dir.display())))?;
     // The container's lock file exists from now until the container is gone.
     state::lock_dir(dir, true).map_err(|e| {
@@ -361,7 +373,7 @@ pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<
         Err(StateError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(RunError::hako(e)),
     };
-    let alive = current.pid.is_some_and(super::control::process_alive);
+    let alive = super::control::owns_its_pid(&current);
     if current.status == Status::Running && alive && !force {
         return Err(RunError {
             exit_code: 1,
@@ -409,8 +421,14 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
         let Ok(current) = state::read(&dir) else {
             continue;
         };
+        // A live monitor is about to record the end itself (and read the
+        // OOM counter before the cgroup goes): leave that container alone.
+        let monitor_alive = current
+            .monitor_pid
+            .is_some_and(super::control::process_alive);
         let stale = matches!(current.status, Status::Created | Status::Running)
-            && !current.pid.is_some_and(super::control::process_alive);
+            && !monitor_alive
+            && !super::control::owns_its_pid(&current);
         // A container still being created has no pid yet; give its hako a
         // moment (a create takes milliseconds) before calling it dead.
         if !stale || state::now().saturating_sub(current.created) < 5 && current.pid.is_none() {

@@ -18,7 +18,7 @@ use crate::runtime::attach::{self, ClientMessage, ServerMessage};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState};
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -29,6 +29,7 @@ use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -112,10 +113,29 @@ pub fn monitor_main(paths: &Paths) -> i32 {
         Err(e) => return report_error(125, &format!("failed to fork the monitor: {e}")),
     }
     let _ = setsid();
+    close_inherited_fds();
     std::process::exit(match start_and_serve(paths, &spec) {
         Ok(()) => 0,
         Err(e) => report_error(e.exit_code, &e.message),
     });
+}
+
+/// The monitor lives as long as its container: it must not keep whatever its
+/// caller happened to have open (a file, a pipe someone waits on to close).
+fn close_inherited_fds() {
+    let fds: Vec<i32> = fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .filter(|fd| *fd > 2)
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        // The listing's own descriptor is already closed: EBADF is fine.
+        let _ = nix::unistd::close(fd);
+    }
 }
 
 fn report_error(code: i32, message: &str) -> i32 {
@@ -146,13 +166,25 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     } else {
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
     };
+    let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| RunError::hako(format!("failed to create a signalfd: {e}")))?;
     let container = create_and_start(paths, spec, DETACHED_SIZE, container_io)?;
     drop((output_write, stdin_read, null));
 
+    // Until the report is sent, a failure takes the new container away again.
     let dir = container.dir.clone();
-    let container_state = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
-        .map_err(RunError::hako)?;
-    let listener = bind_socket(&attach::socket_path(paths, &spec.id))?;
+    let prepared = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
+        .map_err(RunError::hako)
+        .and_then(|state| Ok((state, bind_socket(&attach::socket_path(paths, &spec.id))?)))
+        .and_then(|(state, listener)| {
+            let (output, input) =
+                container_io_ends(&container, output_read, stdin_write, spec.interactive)?;
+            Ok((state, listener, output, input))
+        });
+    let (container_state, listener, output, input) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => return Err(abandon(paths, container, error)),
+    };
 
     // The report: `run_detached` is waiting for it, then for end of stream.
     print!(
@@ -162,13 +194,19 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     let _ = io::stdout().flush();
     detach_stdio(&dir);
 
-    let mut monitor = Monitor::new(
+    let mut monitor = Monitor {
+        log: LogFile::open(log_path(&dir)),
         container,
         listener,
-        output_read,
-        stdin_write,
-        spec.interactive,
-    )?;
+        clients: vec![],
+        output,
+        input,
+        pending_input: Vec::new(),
+        scrollback: Scrollback {
+            bytes: VecDeque::new(),
+        },
+        signals,
+    };
     let exit_code = monitor.serve();
     let outcome = finish(monitor.container, exit_code);
     for client in &mut monitor.clients {
@@ -182,10 +220,63 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     Ok(())
 }
 
+/// Kills and removes a container the monitor could not take charge of, so a
+/// refused `run -d` leaves nothing behind. Returns the error to report.
+fn abandon(paths: &Paths, container: RunningContainer, error: RunError) -> RunError {
+    let _ = kill(container.pid, Signal::SIGKILL);
+    let _ = waitpid(container.pid, None);
+    let state = container.state.clone();
+    finish(container, 128 + Signal::SIGKILL as i32);
+    let _ = super::lifecycle::remove(paths, &state, true);
+    error
+}
+
+/// The monitor's ends of the container's I/O: what to read output from (the
+/// PTY master, or the output pipe) and where client input goes (the PTY
+/// master, or the stdin pipe with -i). Both are non-blocking: a container
+/// that stops reading its input must never stop the monitor.
+fn container_io_ends(
+    container: &RunningContainer,
+    output_pipe: OwnedFd,
+    stdin_pipe: OwnedFd,
+    interactive: bool,
+) -> Result<(OwnedFd, Option<OwnedFd>), RunError> {
+    let (output, input) = match &container.pty {
+        None => (output_pipe, interactive.then_some(stdin_pipe)),
+        Some(pty) => {
+            let fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
+            // `fd` is open for as long as `pty` lives; dup gives this monitor
+            // its own descriptors of the same PTY master.
+            let dup = || {
+                nix::unistd::dup(fd)
+                    // SAFETY: dup returned a new descriptor that nothing else owns.
+                    .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+                    .map_err(|e| RunError::hako(format!("failed to dup the PTY: {e}")))
+            };
+            (dup()?, Some(dup()?))
+        }
+    };
+    for fd in std::iter::once(&output).chain(input.as_ref()) {
+        let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)
+            .map_err(|e| RunError::hako(format!("failed to read descriptor flags: {e}")))?;
+        fcntl(
+            fd.as_raw_fd(),
+            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
+        )
+        .map_err(|e| RunError::hako(format!("failed to make a descriptor non-blocking: {e}")))?;
+    }
+    Ok((output, input))
+}
+
+/// The attach socket: whoever connects types into the container as its
+/// user, so only root may (whatever the umask was).
 fn bind_socket(path: &Path) -> Result<UnixListener, RunError> {
     let _ = fs::remove_file(path);
-    UnixListener::bind(path)
-        .map_err(|e| RunError::hako(format!("failed to listen on {}: {e}", path.display())))
+    let listener = UnixListener::bind(path)
+        .map_err(|e| RunError::hako(format!("failed to listen on {}: {e}", path.display())))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(|e| RunError::hako(format!("failed to make {} private: {e}", path.display())))?;
+    Ok(listener)
 }
 
 /// From here on nobody reads the monitor's own stdout or stderr: they go to
@@ -260,61 +351,15 @@ struct Monitor {
     /// The PTY master, or the read end of the output pipe.
     output: OwnedFd,
     /// Where client input goes: the PTY master, or the container's stdin pipe.
-    input: Option<Box<dyn Write + Send>>,
+    input: Option<OwnedFd>,
+    /// Client input the container has not taken yet.
+    pending_input: Vec<u8>,
     scrollback: Scrollback,
     log: LogFile,
     signals: SignalFd,
 }
 
 impl Monitor {
-    fn new(
-        mut container: RunningContainer,
-        listener: UnixListener,
-        output_pipe: OwnedFd,
-        stdin_pipe: OwnedFd,
-        interactive: bool,
-    ) -> Result<Monitor, RunError> {
-        let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)
-            .map_err(|e| RunError::hako(format!("failed to create a signalfd: {e}")))?;
-        let (output, input): (OwnedFd, Option<Box<dyn Write + Send>>) = match &container.pty {
-            Some(pty) => {
-                let fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
-                // `fd` is open for as long as `pty` lives; dup gives this
-                // monitor its own descriptor of the same PTY master.
-                // SAFETY: dup returned a new descriptor that nothing else owns.
-                let own = nix::unistd::dup(fd)
-                    .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
-                    .map_err(|e| RunError::hako(format!("failed to dup the PTY: {e}")))?;
-                let writer = pty.take_writer().map_err(|e| {
-                    RunError::hako(format!("failed to open the PTY for input: {e}"))
-                })?;
-                (own, Some(writer))
-            }
-            None => {
-                let input: Option<Box<dyn Write + Send>> = if interactive {
-                    Some(Box::new(File::from(stdin_pipe)))
-                } else {
-                    None
-                };
-                (output_pipe, input)
-            }
-        };
-        container.state.monitor_pid = Some(std::process::id() as i32);
-        let log = LogFile::open(log_path(&container.dir));
-        Ok(Monitor {
-            container,
-            listener,
-            clients: vec![],
-            output,
-            input,
-            scrollback: Scrollback {
-                bytes: VecDeque::new(),
-            },
-            log,
-            signals,
-        })
-    }
-
     /// Serves until the container's first process ends; returns its exit code.
     fn serve(&mut self) -> i32 {
         let mut output_open = true;
@@ -324,12 +369,21 @@ impl Monitor {
                 PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                 PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
             ];
+            let output_slot = fds.len();
             if output_open {
                 fds.push(PollFd::new(self.output.as_fd(), PollFlags::POLLIN));
             }
+            let input_slot = fds.len();
+            if let (Some(input), false) = (&self.input, self.pending_input.is_empty()) {
+                fds.push(PollFd::new(input.as_fd(), PollFlags::POLLOUT));
+            }
+            // While input waits for the container, clients are not read: they
+            // wait (or, if they stop reading output meanwhile, are dropped).
             let first_client = fds.len();
-            for client in &self.clients {
-                fds.push(PollFd::new(client.as_fd(), PollFlags::POLLIN));
+            if self.pending_input.is_empty() {
+                for client in &self.clients {
+                    fds.push(PollFd::new(client.as_fd(), PollFlags::POLLIN));
+                }
             }
             // After the exit, only drain what is already written.
             let timeout = if exit_code.is_some() {
@@ -349,8 +403,11 @@ impl Monitor {
                 .collect();
             drop(fds);
 
-            if output_open && ready[2] {
+            if output_open && ready[output_slot] {
                 output_open = self.forward_output();
+            }
+            if input_slot < first_client && ready[input_slot] {
+                self.forward_input();
             }
             let mut gone = vec![];
             for (i, is_ready) in ready[first_client..].iter().enumerate() {
@@ -379,6 +436,7 @@ impl Monitor {
     fn forward_output(&mut self) -> bool {
         let mut buf = [0u8; 64 * 1024];
         match nix::unistd::read(self.output.as_raw_fd(), &mut buf) {
+            Err(Errno::EAGAIN) | Err(Errno::EINTR) => true,
             Ok(0) | Err(_) => false, // EOF, or EIO: every slave is closed.
             Ok(n) => {
                 let data = &buf[..n];
@@ -392,11 +450,29 @@ impl Monitor {
         }
     }
 
+    /// Writes what the container will take of the pending input.
+    fn forward_input(&mut self) {
+        let Some(input) = &self.input else {
+            self.pending_input.clear();
+            return;
+        };
+        match nix::unistd::write(input, &self.pending_input) {
+            Ok(n) => {
+                self.pending_input.drain(..n);
+            }
+            Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+            // The container closed its input: nothing will ever take it.
+            Err(_) => self.pending_input.clear(),
+        }
+    }
+
     fn accept_client(&mut self) {
         let Ok((mut client, _)) = self.listener.accept() else {
             return;
         };
+        // A client that stalls mid-message must not stall the monitor.
         let _ = client.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = client.set_read_timeout(Some(Duration::from_secs(1)));
         let replay = ServerMessage::Output(self.scrollback.contents());
         if replay.write_to(&mut client).is_ok() {
             self.clients.push(client);
@@ -407,8 +483,9 @@ impl Monitor {
     fn handle_client(&mut self, i: usize) -> bool {
         match ClientMessage::read_from(&mut self.clients[i]) {
             Ok(Some(ClientMessage::Input(bytes))) => {
-                if let Some(input) = &mut self.input {
-                    let _ = input.write_all(&bytes).and_then(|()| input.flush());
+                if self.input.is_some() {
+                    self.pending_input.extend_from_slice(&bytes);
+                    self.forward_input();
                 }
                 true
             }

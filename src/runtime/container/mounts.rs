@@ -112,7 +112,7 @@ pub fn mount_copied_root(lower: &Path, upper: &Path, target: &Path) -> Result<()
         Some(&upper.to_string_lossy()),
         target,
         None,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
+        MsFlags::MS_BIND,
         None,
         "the copied root",
     )?;
@@ -130,13 +130,19 @@ fn remount_bind(target: &Path, flags: MsFlags) -> Result<(), SetupError> {
     )
 }
 
-/// Binds a host directory (or file) into the container, read-only when asked.
+/// Binds a host directory (or file) into the container, read-only when asked,
+/// always nodev and nosuid.
+///
+/// The bind is not recursive: mounts below the host directory are not
+/// carried into the container. A remount changes only one mount, so a
+/// recursive bind would leave those submounts writable and with devices
+/// usable, whatever `:ro` says.
 pub fn bind(host: &Path, target: &Path, read_only: bool) -> Result<(), SetupError> {
     do_mount(
         Some(&host.to_string_lossy()),
         target,
         None,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
+        MsFlags::MS_BIND,
         None,
         &format!("a bind of {}", host.display()),
     )?;
@@ -171,6 +177,18 @@ pub fn bind_volumes(root: &Path, volumes: &[Volume]) -> Result<(), SetupError> {
 
 /// /proc, /dev (with its nodes, devpts, shm, mqueue), /sys read-only.
 pub fn mount_special_filesystems(root: &Path, console: Option<&Path>) -> Result<(), SetupError> {
+    // As runc does: the kernel's filesystems go on real directories of the
+    // image, never through a symlink, so that masking /proc/kcore and making
+    // /proc/sys read-only below act on the mounts made here.
+    for dir in ["proc", "sys", "dev"] {
+        if let Ok(meta) = fs::symlink_metadata(root.join(dir)) {
+            if !meta.is_dir() {
+                return Err(SetupError::new(format!(
+                    "the image's /{dir} is not a directory (a symlink?): refusing to mount {dir} there"
+                )));
+            }
+        }
+    }
     let nosuid_noexec_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
 
     let proc_dir = ensure_dir(root, Path::new("/proc"))?;
@@ -264,14 +282,9 @@ pub fn mount_special_filesystems(root: &Path, console: Option<&Path>) -> Result<
     if mount(Some("sysfs"), &sys, Some("sysfs"), sys_flags, None::<&str>).is_err() {
         // A fresh sysfs needs a network namespace of our own; with
         // --network host, bind the host's /sys read-only as runc does.
-        do_mount(
-            Some("/sys"),
-            &sys,
-            None,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            None,
-            "/sys",
-        )?;
+        // Not recursive: the host's cgroup and other mounts under /sys
+        // must not come along, writable.
+        do_mount(Some("/sys"), &sys, None, MsFlags::MS_BIND, None, "/sys")?;
         remount_bind(&sys, sys_flags)?;
     }
     Ok(())
@@ -314,7 +327,7 @@ pub fn mask_kernel_paths(root: &Path) -> Result<(), SetupError> {
             Some(target_str.as_str()),
             &target,
             None,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
+            MsFlags::MS_BIND,
             None,
             "a read-only bind",
         )?;
@@ -357,8 +370,10 @@ pub fn make_root_read_only() -> Result<(), SetupError> {
 
 /// Resolves `path` as the container will see it, following symlinks inside
 /// `root` only: an image's `/data -> /etc` symlink leads to `root/etc`, never
-/// to the host's /etc. The result always lies under `root`.
-pub fn resolve_in_root(root: &Path, path: &Path) -> PathBuf {
+/// to the host's /etc. The result always lies under `root`; a chain of more
+/// than 40 links is refused, as the kernel refuses it (ELOOP), rather than
+/// handed to the kernel, which would follow it from the host's root.
+pub fn resolve_in_root(root: &Path, path: &Path) -> Result<PathBuf, SetupError> {
     let mut resolved = PathBuf::new();
     let mut pending: Vec<PathBuf> = path
         .components()
@@ -377,7 +392,13 @@ pub fn resolve_in_root(root: &Path, path: &Path) -> PathBuf {
         }
         let candidate = root.join(&resolved).join(&part);
         match fs::read_link(&candidate) {
-            Ok(target) if links_followed < 40 => {
+            Ok(_) if links_followed >= 40 => {
+                return Err(SetupError::new(format!(
+                    "too many levels of symbolic links in the image at {}",
+                    path.display()
+                )))
+            }
+            Ok(target) => {
                 links_followed += 1;
                 if target.is_absolute() {
                     resolved.clear();
@@ -389,10 +410,10 @@ pub fn resolve_in_root(root: &Path, path: &Path) -> PathBuf {
                         .map(|c| PathBuf::from(c.as_os_str())),
                 );
             }
-            _ => resolved.push(&part),
+            Err(_) => resolved.push(&part),
         }
     }
-    root.join(resolved)
+    Ok(root.join(resolved))
 }
 
 fn make_dir(path: &Path, mode: u32) -> Result<PathBuf, SetupError> {
@@ -417,7 +438,7 @@ fn make_dir(path: &Path, mode: u32) -> Result<PathBuf, SetupError> {
 
 /// The directory at `path` inside `root`, created if missing.
 fn ensure_dir(root: &Path, path: &Path) -> Result<PathBuf, SetupError> {
-    let target = resolve_in_root(root, path);
+    let target = resolve_in_root(root, path)?;
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o755)
@@ -428,7 +449,7 @@ fn ensure_dir(root: &Path, path: &Path) -> Result<PathBuf, SetupError> {
 
 /// A file at `path` inside `root` to bind a file on, created if missing.
 fn ensure_file(root: &Path, path: &Path) -> Result<PathBuf, SetupError> {
-    let target = resolve_in_root(root, path);
+    let target = resolve_in_root(root, path)?;
     if let Some(parent) = target.parent() {
         fs::create_dir_all(parent)
             .map_err(|e| SetupError::new(format!("failed to create {}: {e}", parent.display())))?;
@@ -458,12 +479,21 @@ mod tests {
         symlink("../../..", r.join("real/up")).unwrap();
         symlink("real", r.join("rel")).unwrap();
         assert_eq!(
-            resolve_in_root(r, Path::new("/abs/passwd")),
+            resolve_in_root(r, Path::new("/abs/passwd")).unwrap(),
             r.join("etc/passwd")
         );
-        assert_eq!(resolve_in_root(r, Path::new("/real/up/x")), r.join("x"));
-        assert_eq!(resolve_in_root(r, Path::new("/rel/y")), r.join("real/y"));
-        assert_eq!(resolve_in_root(r, Path::new("/../../z")), r.join("z"));
+        assert_eq!(
+            resolve_in_root(r, Path::new("/real/up/x")).unwrap(),
+            r.join("x")
+        );
+        assert_eq!(
+            resolve_in_root(r, Path::new("/rel/y")).unwrap(),
+            r.join("real/y")
+        );
+        assert_eq!(
+            resolve_in_root(r, Path::new("/../../z")).unwrap(),
+            r.join("z")
+        );
     }
 
     #[test]
@@ -472,6 +502,12 @@ mod tests {
         let r = root.path();
         symlink("b", r.join("a")).unwrap();
         symlink("a", r.join("b")).unwrap();
-        assert!(resolve_in_root(r, Path::new("/a/x")).starts_with(r));
+        assert!(resolve_in_root(r, Path::new("/a/x")).is_err());
+        // A long chain that ends outside is refused, never followed on the host.
+        for i in 0..45 {
+            symlink(format!("l{}", i + 1), r.join(format!("l{i}"))).unwrap();
+        }
+        symlink("/tmp/outside", r.join("l45")).unwrap();
+        assert!(resolve_in_root(r, Path::new("/l0")).is_err());
     }
 }
