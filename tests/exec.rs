@@ -285,7 +285,7 @@ fn exec_passes_exit_codes_stdio_env_workdir_and_a_terminal() {
 
     // Bad flags: 125, one line.
     for (flags, message) in [
-        (["-u", "bob"], "invalid -u"),
+        (["-u", "bob"], "invalid --user"),
         (["-e", "=x"], "invalid -e"),
         (["-w", "tmp"], "invalid -w"),
         (["-w", "/nowhere"], "/nowhere"),

@@ -226,7 +226,9 @@ impl ExecPlan {
             _ => return Err(RunError::hako("the command is empty")),
         };
         let (uid, gid) = match request.user.as_deref() {
-            Some(text) => parse_user(text)?,
+            Some(text) => super::spec::parse_user(text)
+                .map(|u| (u.uid, u.gid))
+                .map_err(RunError::from)?,
             None => container.user,
         };
         let workdir = match request.workdir.as_deref() {
@@ -269,27 +271,6 @@ impl ExecPlan {
 }
 
 /// `UID`, `UID:GID` (numbers) or `root`; the gid defaults to the uid.
-fn parse_user(text: &str) -> Result<(u32, u32), RunError> {
-    let bad = || {
-        RunError::hako(format!(
-            "invalid -u {text:?}: use UID or UID:GID (numbers), or root"
-        ))
-    };
-    if text == "root" {
-        return Ok((0, 0));
-    }
-    let (uid, gid) = match text.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (text, None),
-    };
-    let uid: u32 = uid.parse().map_err(|_| bad())?;
-    let gid = match gid {
-        Some(g) => g.parse().map_err(|_| bad())?,
-        None => uid,
-    };
-    Ok((uid, gid))
-}
-
 /// The container's environment, then TERM=xterm with a terminal, then the
 /// user's `-e`, each replacing an entry with the same key.
 fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>, RunError> {
@@ -587,16 +568,6 @@ fn exit_with(error_pipe: RawFd, error: &SetupError) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn users_are_numeric_or_root() {
-        assert_eq!(parse_user("1000").unwrap(), (1000, 1000));
-        assert_eq!(parse_user("1000:50").unwrap(), (1000, 50));
-        assert_eq!(parse_user("root").unwrap(), (0, 0));
-        for bad in ["", "bob", "1000:", ":5", "1:2:3", "-1"] {
-            assert_eq!(parse_user(bad).unwrap_err().exit_code, 125, "{bad:?}");
-        }
-    }
 
     #[test]
     fn env_adds_to_the_containers_and_replaces_by_key() {

@@ -254,7 +254,7 @@ fn parse_volume(text: &str) -> Result<Volume, SpecError> {
     })
 }
 
-fn parse_user(text: &str) -> Result<User, SpecError> {
+pub(crate) fn parse_user(text: &str) -> Result<User, SpecError> {
     let bad = || SpecError::BadUser(text.to_string());
     if text == "root" {
         return Ok(User { uid: 0, gid: 0 });
@@ -341,7 +341,9 @@ mod tests {
         );
         assert_eq!(parse_user("1000:50").unwrap(), User { uid: 1000, gid: 50 });
         assert_eq!(parse_user("root").unwrap(), User { uid: 0, gid: 0 });
-        assert!(parse_user("bob").is_err());
+        for bad in ["", "bob", "1000:", ":5", "1:2:3", "-1"] {
+            assert!(parse_user(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
