@@ -147,22 +147,58 @@ pub(super) fn parse_limit(text: &str) -> Option<Option<u64>> {
     }
 }
 
-/// The value of `key` in a flat keyed file (`cpu.stat`, `memory.events`,
-/// `memory.oom_control`), or `None` if the file or the key is missing.
+/// A flat keyed file (`cpu.stat`, `memory.events`, `memory.oom_control`),
+/// read once: a reading that needs several of its keys opens it once.
+pub(super) struct KeyedFile {
+    path: PathBuf,
+    text: String,
+}
+
+impl KeyedFile {
+    /// `None` if the file is missing.
+    pub(super) fn read(path: &Path) -> Result<Option<KeyedFile>, CgroupError> {
+        Ok(read_if_present(path)?.map(|text| KeyedFile {
+            path: path.to_path_buf(),
+            text,
+        }))
+    }
+
+    /// The value of `key`, or `None` if the key is missing.
+    pub(super) fn get(&self, key: &str) -> Result<Option<u64>, CgroupError> {
+        for line in self.text.lines() {
+            let mut words = line.split_whitespace();
+            if words.next() == Some(key) {
+                return match (words.next().map(str::parse::<u64>), words.next()) {
+                    (Some(Ok(value)), None) => Ok(Some(value)),
+                    _ => Err(parse_error(&self.path, line)),
+                };
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The value of `key` in a flat keyed file, or `None` if the file or the key
+/// is missing.
 pub(super) fn keyed_counter(path: &Path, key: &str) -> Result<Option<u64>, CgroupError> {
-    let Some(text) = read_if_present(path)? else {
-        return Ok(None);
-    };
-    for line in text.lines() {
-        let mut words = line.split_whitespace();
-        if words.next() == Some(key) {
-            return match (words.next().map(str::parse::<u64>), words.next()) {
-                (Some(Ok(value)), None) => Ok(Some(value)),
-                _ => Err(parse_error(path, line)),
-            };
+    match KeyedFile::read(path)? {
+        Some(file) => file.get(key),
+        None => Ok(None),
+    }
+}
+
+/// Several keys of one keyed file, read once; `None` for each when the file is missing.
+pub(super) fn keyed_counters<const N: usize>(
+    path: &Path,
+    keys: [&str; N],
+) -> Result<[Option<u64>; N], CgroupError> {
+    let mut values = [None; N];
+    if let Some(file) = KeyedFile::read(path)? {
+        for (value, key) in values.iter_mut().zip(keys) {
+            *value = file.get(key)?;
         }
     }
-    Ok(None)
+    Ok(values)
 }
 
 /// Writes limit files one after another. For a live cgroup it remembers what each file

@@ -25,10 +25,10 @@ pub(super) fn apply(
 
 /// The quota and throttling counters, from the `cpu` hierarchy.
 pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
-    let cpu_stat = dir.join("cpu.stat");
-    stats.nr_periods = files::keyed_counter(&cpu_stat, "nr_periods")?;
-    stats.nr_throttled = files::keyed_counter(&cpu_stat, "nr_throttled")?;
-    stats.throttled_ns = files::keyed_counter(&cpu_stat, "throttled_time")?;
+    [stats.nr_periods, stats.nr_throttled, stats.throttled_ns] = files::keyed_counters(
+        &dir.join("cpu.stat"),
+        ["nr_periods", "nr_throttled", "throttled_time"],
+    )?;
     let quota = files::limit(&dir.join(QUOTA))?;
     let period = files::counter(&dir.join(PERIOD))?;
     stats.cpu_quota = quota.zip(period).map(|(quota_us, period_us)| CpuQuota {

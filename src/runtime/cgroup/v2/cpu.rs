@@ -22,10 +22,14 @@ pub(super) fn apply(
 pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
     let cpu_stat = dir.join("cpu.stat");
     let ns = |us: Option<u64>| us.map(|us| us.saturating_mul(1000));
-    stats.cpu_usage_ns = ns(files::keyed_counter(&cpu_stat, "usage_usec")?);
-    stats.nr_periods = files::keyed_counter(&cpu_stat, "nr_periods")?;
-    stats.nr_throttled = files::keyed_counter(&cpu_stat, "nr_throttled")?;
-    stats.throttled_ns = ns(files::keyed_counter(&cpu_stat, "throttled_usec")?);
+    let [usage_usec, nr_periods, nr_throttled, throttled_usec] = files::keyed_counters(
+        &cpu_stat,
+        ["usage_usec", "nr_periods", "nr_throttled", "throttled_usec"],
+    )?;
+    stats.cpu_usage_ns = ns(usage_usec);
+    stats.nr_periods = nr_periods;
+    stats.nr_throttled = nr_throttled;
+    stats.throttled_ns = ns(throttled_usec);
     let cpu_max = dir.join("cpu.max");
     if let Some(text) = files::read_if_present(&cpu_max)? {
         stats.cpu_quota = parse_cpu_max(&text).ok_or(CgroupError::Parse {

@@ -37,8 +37,8 @@ pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupErr
     // memory.peak came with Linux 5.19.
     stats.memory_peak = files::counter(&dir.join("memory.peak"))?;
     let events = dir.join("memory.events");
-    stats.memory_limit_hits = files::keyed_counter(&events, "max")?;
-    stats.oom_kills = files::keyed_counter(&events, "oom_kill")?;
+    [stats.memory_limit_hits, stats.oom_kills] =
+        files::keyed_counters(&events, ["max", "oom_kill"])?;
     Ok(())
 }
 
