@@ -14,7 +14,7 @@
 # Environment:
 #   HAKO_BIN=PATH       use this hako binary instead of building target/release/hako
 #   V2VM_SUITE_TIMEOUT  seconds for the whole VM run (default 600; the suite itself
-#                       takes about 15 s under TCG)
+#                       takes about 25 s under TCG)
 #   V2VM_SUITE_MEM      guest RAM in MB (default 1024)
 #   V2VM_SUITE_CPUS     guest vCPUs (default 2)
 #   V2VM_CACHE          where qemu and the kernel are kept (default /tmp/v2vm-cache)

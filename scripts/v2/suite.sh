@@ -87,16 +87,32 @@ bg() {
     "$HAKO" --root "$ROOT" "$@" </dev/null >"$T/$tag.out" 2>"$T/$tag.err" &
     BGPID=$!; BGPIDS="$BGPIDS $BGPID"; eval "PID_$tag=$BGPID"
 }
-# ps_field NAME FIELD [-a]: FIELD of container NAME in `hako ps [-a] --format json`
-# (pretty-printed: top-level fields are indented by 4 spaces, objects end with "  }").
-ps_field() {
-    "$HAKO" --root "$ROOT" ps ${3:+-a} --format json 2>/dev/null | awk -v want="$1" -v field="$2" '
+# jfield FIELD [NAME]: FIELD of the object named NAME (default: the first object) in the
+# JSON array on stdin, as hako pretty-prints it for ps, stats and inspect (top-level
+# fields are indented by 4 spaces, objects end with "  }"; a nested object's value is "{").
+jfield() {
+    awk -v field="$1" -v want="$2" '
         /^    "[a-z_]+": / {
             key = $1; gsub(/[":]/, "", key)
             value = $0; sub(/^[^:]*: */, "", value); sub(/,$/, "", value); gsub(/"/, "", value)
             rec[key] = value
         }
-        /^  }/ { if (rec["name"] == want) { print rec[field]; exit } split("", rec) }'
+        /^  }/ { if (want == "" || rec["name"] == want) { print rec[field]; exit } split("", rec) }'
+}
+# jnested OBJECT FIELD: FIELD of the top-level OBJECT (e.g. limits memory) of the first
+# element of a pretty-printed JSON array on stdin.
+jnested() {
+    awk -v obj="$1" -v field="$2" '
+        index($0, "    \"" obj "\": {") == 1 { inside = 1; next }
+        inside && /^    }/ { exit }
+        inside && index($0, "      \"" field "\": ") == 1 {
+            value = $0; sub(/^[^:]*: */, "", value); sub(/,$/, "", value); gsub(/"/, "", value)
+            print value; exit
+        }'
+}
+# ps_field NAME FIELD [-a]: FIELD of container NAME in `hako ps [-a] --format json`.
+ps_field() {
+    "$HAKO" --root "$ROOT" ps ${3:+-a} --format json 2>/dev/null | jfield "$2" "$1"
 }
 # wait_running NAME: waits (60 s at most) until hako ps lists NAME as running with a pid
 # and its cgroup exists; sets ID, CPID (the container's first process) and D (its cgroup).
@@ -429,6 +445,272 @@ if [ -z "$sub" ] && [ -z "$left" ]; then
 else
     fail nested-leaves-nothing "things were left behind"; detail left "$left"; detail "below $NESTED" "$sub"
     known_add
+fi
+
+# ---- 8. detached containers: run -d, ps, stats, update, events, exec, logs, stop -------
+# Each container is kept by its own `hako __monitor` process; the limit trips come from
+# the monitor's watcher (on v2: inotify on memory.events and pids.events, plus readings
+# of cpu.stat every 500 ms).
+# monitors: the `hako __monitor` processes of the VM, one `pid args` line each.
+monitors() { ps -o pid,args 2>/dev/null | grep '[_]_monitor'; }
+# events_of NAME: `hako events --format json NAME` into EV (one JSON object a line).
+events_of() { hk events --format json "$1"; EV=$OUT; }
+# ev_kinds: the kinds in EV, in order, on one line.
+ev_kinds() { printf '%s\n' "$EV" | sed -n 's/.*"kind":"\([a-z_]*\)".*/\1/p' | tr '\n' ' '; }
+# ev_line KIND: the first event of KIND in EV.
+ev_line() { printf '%s\n' "$EV" | grep -m1 "\"kind\":\"$1\""; }
+# ev_after FIRST THEN: time_ms of the first THEN event that comes after the first FIRST
+# event in EV, both in order and in time.
+ev_after() {
+    printf '%s\n' "$EV" | awk -v a="$1" -v b="$2" '
+        { t = ""; if (match($0, /"time_ms":[0-9]+/)) t = substr($0, RSTART + 10, RLENGTH - 10) }
+        at == "" && index($0, "\"kind\":\"" a "\"") { at = t; next }
+        at != "" && index($0, "\"kind\":\"" b "\"") && t + 0 >= at + 0 { print t; exit }'
+}
+# ev_time KIND: time_ms of the first event of KIND in EV.
+ev_time() { ev_line "$1" | sed -n 's/^{"time_ms":\([0-9]*\),.*/\1/p'; }
+# stats_of NAME: `hako stats --no-stream --format json NAME` into ST.
+stats_of() { hk stats --no-stream --format json "$1"; ST=$OUT; }
+st() { printf '%s\n' "$ST" | jfield "$1"; }
+# detached_details NAME: what a FAIL about a detached container shows: its cgroup files,
+# its events.jsonl, its monitor's own log and the monitor processes.
+detached_details() {
+    dd_id=$(ps_field "$1" id -a)
+    if [ -n "$dd_id" ]; then
+        cgroup_files "$CG/$PARENT/$dd_id"
+        detail "events.jsonl" "$(read_file "$ROOT/containers/$dd_id/events.jsonl")"
+        detail "monitor.log" "$(read_file "$ROOT/containers/$dd_id/monitor.log")"
+    else
+        detail "$1" "(hako ps -a does not list it)"
+    fi
+    detail "__monitor processes" "$(monitors)"
+}
+# run_d CHECK NAME ARGS: `hako run -d --name NAME ARGS`; on success sets ID, CPID and D
+# (as wait_running) and returns 0, else FAILs CHECK.
+run_d() {
+    rd_check=$1 rd_name=$2; shift 2
+    hk run -d --name "$rd_name" "$@"
+    if [ "$RC" != 0 ] || [ -z "$OUT" ]; then
+        fail "$rd_check" "hako run -d exited $RC without printing an id"; show_run; return 1
+    fi
+    rd_id=$OUT
+    if ! wait_running "$rd_name" || [ "$ID" != "$rd_id" ]; then
+        fail "$rd_check" "run -d printed $rd_id but hako ps does not list it running (id '$ID')"
+        show_run; detached_details "$rd_name"; return 1
+    fi
+    return 0
+}
+# rm_detached CHECK NAME: `hako rm -f NAME` of a detached container; FAILs CHECK (and
+# says nothing on success: the final checks look for what is left).
+rm_detached() {
+    hk rm -f "$2"
+    if [ "$RC" != 0 ]; then fail "$1" "hako rm -f $2 exited $RC"; show_run; detached_details "$2"; fi
+}
+MONITORS_BEFORE=$(monitors)
+
+# 8a. memory: run -d --memory 64m, then update --memory 16m while it allocates 30 MB
+# every few tenths of a second: the OOM killer must start killing, and the watcher says so.
+if run_d detached-run memhog --memory 64m busybox sh -c \
+    'while :; do head -c 30000000 /dev/zero | tail >/dev/null; sleep 0.2; done'; then
+    mem_d=$D mem_id=$ID
+    status=$(ps_field memhog status) mon=$(ps_field memhog monitor_pid)
+    mon_args=$(tr '\0' ' ' <"/proc/$mon/cmdline" 2>/dev/null)
+    case $mon_args in
+        *" __monitor "*)
+            if [ "$status" = running ]; then
+                pass detached-run "hako ps --format json: status running, pid $CPID, monitor_pid $mon ($mon_args)"
+            else fail detached-run "hako ps says status '$status'"; detached_details memhog; fi ;;
+        *) fail detached-run "monitor_pid '$mon' is not a live hako __monitor (cmdline '$mon_args')"
+           detached_details memhog ;;
+    esac
+
+    stats_of memhog
+    limit=$(st memory_limit) ooms=$(st oom_kills)
+    if [ "$RC" = 0 ] && [ "$limit" = 67108864 ] && [ "$ooms" = 0 ]; then
+        pass detached-stats "memory_limit $limit, oom_kills $ooms, memory_usage $(st memory_usage), cpu_percent $(st cpu_percent)"
+    else
+        fail detached-stats "want memory_limit 67108864 and oom_kills 0, got '$limit' and '$ooms'"
+        show_run; detached_details memhog
+    fi
+
+    # The kernel log names the task that invoked the OOM killer: `hako` when the write
+    # of memory.max itself had to kill, the container's `tail` when a later charge did.
+    by_hako0=$(dmesg 2>/dev/null | grep -c 'hako invoked oom-killer')
+    usage0=$(read_file "$mem_d/memory.current")
+    tries=0 refusals=
+    while :; do
+        tries=$((tries + 1))
+        hk update --memory 16m memhog
+        [ "$RC" = 0 ] || [ $tries -ge 5 ] && break
+        refusals="$refusals; try $tries: exit $RC, $ERR"
+        sleep 0.5
+    done
+    upd_rc=$RC upd_out=$OUT upd_err=$ERR upd_cmd=$LASTCMD
+    kills_now=$(stat_key "$mem_d/memory.events" oom_kill)
+    by_hako=$(( $(dmesg 2>/dev/null | grep -c 'hako invoked oom-killer') - by_hako0 ))
+    if [ "$by_hako" -gt 0 ]; then
+        how="the write of memory.max OOM-killed at once (the kernel log has 'hako invoked oom-killer'; memory.current was $usage0, oom_kill $kills_now when update returned)"
+    elif [ "${kills_now:-0}" -gt 0 ]; then
+        how="memory.max was lowered without a kill by the write itself; oom_kill was already $kills_now when update returned (a new allocation hit 16 MiB; memory.current was $usage0)"
+    else
+        how="memory.max was lowered without a kill (memory.current was $usage0); the kills came with the next allocations"
+    fi
+    [ -n "$refusals" ] && how="$how; refused first:${refusals#;}"
+    mmax=$(read_file "$mem_d/memory.max")
+    hk inspect memhog
+    ilimit=$(printf '%s\n' "$OUT" | jnested limits memory)
+    if [ "$upd_rc" = 0 ] && [ "$mmax" = 16777216 ] && [ "$ilimit" = 16777216 ]; then
+        pass detached-update-memory "update exit 0 after $tries try(s); memory.max = $mmax, inspect limits.memory = $ilimit; $how"
+    else
+        fail detached-update-memory "want update exit 0, memory.max and inspect limits.memory 16777216; got exit $upd_rc, '$mmax', '$ilimit' after $tries try(s)"
+        RC=$upd_rc OUT=$upd_out ERR=$upd_err LASTCMD=$upd_cmd; show_run
+        detail "how" "$how"; detached_details memhog
+    fi
+
+    # Within 10 s: stats counts the kills, events has update then oom_kill.
+    t0=$(uptime_s) i=0 after=
+    while [ $i -lt 20 ]; do
+        events_of memhog
+        after=$(ev_after update oom_kill)
+        [ -n "$after" ] && break
+        sleep 0.5; i=$((i + 1))
+    done
+    stats_of memhog
+    ooms=$(st oom_kills)
+    waited=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
+    if [ -n "$after" ] && [ "${ooms:-0}" -ge 1 ] 2>/dev/null; then
+        upd_t=$(ev_time update)
+        # hako records `update` once the write has returned, so kills the write itself
+        # caused come before it in the timeline.
+        early=$(printf '%s\n' "$EV" | sed '/"kind":"update"/q' | grep -c '"kind":"oom_kill"')
+        pass detached-oom-events "after ${waited} s: stats oom_kills $ooms; events: update at $upd_t, oom_kill at $after (+$((after - upd_t)) ms), $early oom_kill event(s) before the update event; kinds: $(ev_kinds)"
+    else
+        fail detached-oom-events "want within 10 s stats oom_kills >= 1 and an oom_kill event after the update event; got oom_kills '$ooms', event kinds: $(ev_kinds)"
+        detail events "$EV"; detail stats "$ST"; detached_details memhog
+    fi
+    rm_detached detached-rm-f memhog
+fi
+
+# 8b. pids: a fork loop under --pids-limit 10. Each inner shell forks until the kernel
+# refuses, then dies of it; PID 1 starts another (its `sleep 5`s end on their own).
+if run_d detached-pids-limit forker --pids-limit 10 busybox sh -c \
+    'while :; do sh -c "while :; do sleep 5 & done" 2>/dev/null; sleep 1; done'; then
+    i=0 line=
+    while [ $i -lt 20 ]; do
+        events_of forker
+        line=$(ev_line pids_limit)
+        [ -n "$line" ] && break
+        sleep 0.5; i=$((i + 1))
+    done
+    max=$(printf '%s' "$line" | sed -n 's/.*"max":\([0-9]*\).*/\1/p')
+    if [ "$max" = 10 ]; then
+        pass detached-pids-limit "$line; pids.events: $(read_file "$D/pids.events")"
+    else
+        fail detached-pids-limit "want a pids_limit event with max 10 within 10 s, got '${line:-none}'; kinds: $(ev_kinds)"
+        detail events "$EV"; detached_details forker
+    fi
+    rm_detached detached-rm-f forker
+fi
+
+# 8c. cpu: a busy loop under --cpus 0.2 is throttled at once.
+t0=$(uptime_s)
+if run_d detached-cpu-throttled spinner --cpus 0.2 busybox sh -c 'while :; do :; done'; then
+    i=0 line=
+    while [ $i -lt 20 ]; do
+        events_of spinner
+        line=$(ev_line cpu_throttled)
+        [ -n "$line" ] && break
+        sleep 0.5; i=$((i + 1))
+    done
+    waited=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
+    stats_of spinner
+    thr=$(st nr_throttled)
+    if [ -n "$line" ] && [ "${thr:-0}" -gt 0 ] 2>/dev/null; then
+        pass detached-cpu-throttled "${waited} s after run -d: $line; stats nr_throttled $thr, cpu_percent $(st cpu_percent)"
+    else
+        fail detached-cpu-throttled "want within 10 s a cpu_throttled event and stats nr_throttled > 0, got '${line:-no event}' and nr_throttled '$thr'"
+        detail events "$EV"; detail stats "$ST"; detached_details spinner
+    fi
+    rm_detached detached-rm-f spinner
+fi
+
+# 8d. exec, logs, stop and rm of a detached container whose PID 1 (a shell, which as a
+# namespace's init ignores SIGTERM) prints its hostname first.
+if run_d detached-exec sleeper busybox sh -c 'echo "hello from $(hostname)"; while :; do sleep 1; done'; then
+    sl_id=$ID sl_d=$D sl_pid=$CPID
+    hk inspect sleeper
+    host=$(printf '%s\n' "$OUT" | jfield hostname)
+    hk exec sleeper cat /proc/self/cgroup
+    ex_rc=$RC ex_cg=$OUT ex_err=$ERR
+    hk exec sleeper cat /proc/1/cgroup
+    pid1_cg=$OUT
+    host_cg=$(cat "/proc/$sl_pid/cgroup" 2>&1)
+    if [ "$ex_rc" = 0 ] && [ "$ex_cg" = "0::/" ] && [ "$ex_cg" = "$pid1_cg" ] && [ "$host_cg" = "0::/$PARENT/$sl_id" ]; then
+        pass detached-exec "exec cat /proc/self/cgroup = $ex_cg = PID 1's, which the host sees in $host_cg"
+    else
+        fail detached-exec "exec's /proc/self/cgroup '$ex_cg' (exit $ex_rc, stderr '$ex_err'), PID 1's inside '$pid1_cg', want both 0::/; host sees PID 1 in '$host_cg'"
+        detached_details sleeper
+    fi
+    hk exec sleeper hostname
+    if [ "$RC" = 0 ] && [ -n "$host" ] && [ "$OUT" = "$host" ]; then
+        pass detached-exec-hostname "exec hostname = inspect hostname = $host"
+    else
+        fail detached-exec-hostname "exec hostname '$OUT', inspect hostname '$host'"; show_run
+    fi
+
+    i=0
+    while [ $i -lt 25 ]; do
+        hk logs sleeper
+        [ "$OUT" = "hello from $host" ] && break
+        sleep 0.2; i=$((i + 1))
+    done
+    if [ "$RC" = 0 ] && [ "$OUT" = "hello from $host" ]; then pass detached-logs "hako logs: $OUT"
+    else fail detached-logs "want exactly 'hello from $host'"; show_run; fi
+
+    t0=$(uptime_s)
+    hk stop -t 1 sleeper
+    stop_rc=$RC stop_out=$OUT stop_err=$ERR stop_cmd=$LASTCMD
+    took=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
+    i=0
+    while [ $i -lt 25 ]; do
+        hk inspect sleeper
+        st_status=$(printf '%s\n' "$OUT" | jfield status) st_code=$(printf '%s\n' "$OUT" | jfield exit_code)
+        [ "$st_status" = exited ] && break
+        sleep 0.2; i=$((i + 1))
+    done
+    if [ "$stop_rc" = 0 ] && [ "$st_status" = exited ] && [ "$st_code" = 137 ] &&
+        awk -v t="$took" 'BEGIN { exit !(t >= 0.9) }'; then
+        pass detached-stop "stop -t 1 took $took s (SIGTERM ignored, then SIGKILL); inspect: status exited, exit_code 137"
+    else
+        fail detached-stop "want stop exit 0 after >= 1 s and inspect status exited, exit_code 137; got exit $stop_rc after $took s, status '$st_status', exit_code '$st_code'"
+        RC=$stop_rc OUT=$stop_out ERR=$stop_err LASTCMD=$stop_cmd; show_run
+        detached_details sleeper
+    fi
+
+    hk rm sleeper
+    problems=
+    [ "$RC" = 0 ] || problems="$problems; hako rm exited $RC"
+    [ -n "$(ps_field sleeper id -a)" ] && problems="$problems; hako ps -a still lists sleeper"
+    [ -d "$ROOT/containers/$sl_id" ] && problems="$problems; $ROOT/containers/$sl_id is left"
+    [ -d "$sl_d" ] && problems="$problems; cgroup $sl_d is left"
+    if [ -z "$problems" ]; then pass detached-rm "hako rm exit 0; no record, no directory, no cgroup"
+    else fail detached-rm "${problems#; }"; show_run; detached_details sleeper; fi
+fi
+
+# Every monitor ends with its container: none is left once they are all removed.
+for n in memhog forker spinner sleeper; do
+    [ -n "$(ps_field "$n" id -a)" ] && hk rm -f "$n"
+done
+i=0
+while [ -n "$(monitors)" ] && [ $i -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
+# ($CG/user.slice is check 7's, removed at the end.)
+mons=$(monitors) left=$(new_leftovers | grep -v "^new cgroup: $CG/user.slice")
+if [ -z "$mons" ] && [ -z "$left" ]; then
+    pass detached-leaves-nothing "no hako __monitor process (ps), no $CG/$PARENT, hako ps -a = []$(reported)"
+else
+    fail detached-leaves-nothing "things were left behind"
+    detail "__monitor processes" "$mons"; detail "__monitor processes before 8" "$MONITORS_BEFORE"
+    detail left "$left"; known_add
 fi
 
 # ---- the end -----------------------------------------------------------------------
