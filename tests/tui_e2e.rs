@@ -96,6 +96,12 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
+        // tmux leaves its socket file behind.
+        let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+        let uid = nix::unistd::getuid();
+        let _ = std::fs::remove_file(
+            std::path::Path::new(&dir).join(format!("tmux-{uid}/{}", self.socket)),
+        );
     }
 }
 
@@ -254,4 +260,84 @@ fn the_demo_starts_three_containers_that_each_trip_their_limit() {
     assert!(screen.contains("demo-fork-loop"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+/// The pids of `hako exec` processes (the shells `x` starts) on this test's root.
+fn exec_processes(env: &TestEnv) -> Vec<String> {
+    let root = env.root.path().display().to_string();
+    let out = Command::new("pgrep")
+        .args(["-f", &format!("{root} exec -it")])
+        .output()
+        .expect("pgrep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn x_opens_a_new_shell_through_exec_in_its_own_pane() {
+    let env = TestEnv::empty();
+    let out = env.hako(&["run", "-d", "--name", "exec-box", "host", "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let tmux = Tmux::new("exec");
+    tmux.start(&dashboard_command(&env, "tui --tick 500"));
+    tmux.wait_for("exec-box", Duration::from_secs(10));
+
+    // x: a shell of its own, though the container's command has no terminal.
+    tmux.keys(&["x"]);
+    tmux.wait_for("exec /bin/sh", Duration::from_secs(5));
+    tmux.wait_for("keys go to the shell", Duration::from_secs(5));
+    tmux.wait_for("# ", Duration::from_secs(10));
+    tmux.type_text("echo $((6*7))-from-exec");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("42-from-exec", Duration::from_secs(10));
+    // hako exec, and the process it forked to enter the container.
+    assert!(!exec_processes(&env).is_empty(), "hako exec runs the shell");
+
+    // Back to the dashboard: the shell keeps running.
+    tmux.keys(&["C-\\"]);
+    tmux.wait_for("(x returns)", Duration::from_secs(5));
+    assert!(!exec_processes(&env).is_empty());
+
+    // x again shows the same shell; exit ends it and the pane says so.
+    tmux.keys(&["x"]);
+    tmux.wait_for("keys go to the shell", Duration::from_secs(5));
+    tmux.type_text("exit 7");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("The shell exited (7)", Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !exec_processes(&env).is_empty() {
+        assert!(Instant::now() < deadline, "hako exec outlived its shell");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A new shell, left running when the dashboard quits: it ends with it.
+    tmux.keys(&["C-\\"]);
+    tmux.keys(&["x"]);
+    tmux.wait_for("keys go to the shell", Duration::from_secs(5));
+    tmux.type_text("echo second-$((2+3))");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("second-5", Duration::from_secs(10));
+    tmux.keys(&["C-\\"]);
+    tmux.wait_for("(x returns)", Duration::from_secs(5));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXIT=", Duration::from_secs(10));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("MODE=icanon"), "{screen}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !exec_processes(&env).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "hako exec outlived the dashboard"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The container runs on; then it goes, and nothing is left.
+    let ps = env.hako(&["ps"]);
+    assert!(ps.stdout.contains("exec-box"), "{}", ps.stdout);
+    drop(tmux);
+    let out = env.hako(&["rm", "-f", "exec-box"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.assert_clean();
 }

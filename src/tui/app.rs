@@ -7,12 +7,12 @@ use super::collector::{status_word, Sample, Snapshot, TripKind};
 use super::form::Form;
 use super::key_bytes::{encode_key, encode_paste};
 use super::keys::{map_key, Action, Mode, Move};
-use super::pane::{Link, PaneEvent, Session};
+use super::pane::{Kind, Link, PaneEvent, Session, SessionKey};
 use super::worker::{Job, JobKind, Report};
 use crate::runtime::state::ContainerState;
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Samples of history kept per container (10 minutes at the default tick).
 pub const HISTORY: usize = 600;
@@ -25,9 +25,11 @@ pub const MAX_ALERTS: usize = 100;
 #[derive(Debug, Clone)]
 pub enum Effect {
     Job(Box<Job>),
-    /// Open an attach connection for this container (its session exists).
-    Attach {
-        id: String,
+    /// Connect this session (it exists, with this serial): attach to the
+    /// container's terminal, or start a shell in it through exec.
+    Open {
+        key: SessionKey,
+        serial: u64,
         rows: u16,
         cols: u16,
     },
@@ -169,7 +171,12 @@ pub struct App {
     pub overlay: Overlay,
     pub focus: Focus,
     pub pane_open: bool,
-    pub sessions: HashMap<String, Session>,
+    pub sessions: HashMap<SessionKey, Session>,
+    /// Which of its sessions the pane shows for a container (its terminal
+    /// unless `x` opened a shell since).
+    pub shown: HashMap<String, Kind>,
+    /// The serial of the latest session opened.
+    serial: u64,
     pub status: StatusLine,
     pub mouse_captured: bool,
     pub quit: bool,
@@ -198,6 +205,8 @@ impl App {
             focus: Focus::Dashboard,
             pane_open: false,
             sessions: HashMap::new(),
+            shown: HashMap::new(),
+            serial: 0,
             status: StatusLine {
                 text: "reading containers".into(),
                 tone: Tone::Info,
@@ -272,8 +281,11 @@ impl App {
             .map(|s| s.state.id.as_str())
             .collect();
         self.history.retain(|id, _| ids.contains(&id.as_str()));
-        // A removed container's session goes too (its connection closes).
-        self.sessions.retain(|id, _| ids.contains(&id.as_str()));
+        // A removed container's sessions go too (their connections close,
+        // an exec'd shell ends).
+        self.sessions
+            .retain(|key, _| ids.contains(&key.id.as_str()));
+        self.shown.retain(|id, _| ids.contains(&id.as_str()));
         self.samples = snapshot.samples;
         self.keep_selection();
     }
@@ -345,6 +357,19 @@ impl App {
         self.visible().iter().position(|s| &s.state.id == id)
     }
 
+    /// The containers on screen: the table's rows and the selected one.
+    pub fn on_screen(&self) -> HashSet<String> {
+        let mut ids: HashSet<String> = self
+            .visible()
+            .iter()
+            .skip(self.drawn.table_offset)
+            .take(self.drawn.table_rows.height as usize)
+            .map(|s| s.state.id.clone())
+            .collect();
+        ids.extend(self.selected.clone());
+        ids
+    }
+
     /// The latest trip of a container, if it is recent enough to mark its row.
     pub fn recent_trip(&self, id: &str) -> Option<TripKind> {
         self.last_trip
@@ -353,9 +378,19 @@ impl App {
             .map(|(k, _)| *k)
     }
 
-    /// The session shown in the pane: the selected container's.
+    /// The key of the session the pane shows: one of the selected container's.
+    pub fn pane_key(&self) -> Option<SessionKey> {
+        let id = self.selected.as_ref()?;
+        let kind = self.shown.get(id).copied().unwrap_or(Kind::Attach);
+        Some(SessionKey {
+            id: id.clone(),
+            kind,
+        })
+    }
+
+    /// The session shown in the pane.
     pub fn pane_session(&self) -> Option<&Session> {
-        self.sessions.get(self.selected.as_ref()?)
+        self.sessions.get(&self.pane_key()?)
     }
 
     // ---- results from the worker and the attach connections -----------
@@ -395,8 +430,8 @@ impl App {
         vec![Effect::Refresh]
     }
 
-    pub fn on_pane_event(&mut self, id: &str, event: PaneEvent) {
-        let Some(session) = self.sessions.get_mut(id) else {
+    pub fn on_pane_event(&mut self, key: &SessionKey, serial: u64, event: PaneEvent) {
+        let Some(session) = self.sessions.get_mut(key).filter(|s| s.serial == serial) else {
             return;
         };
         match event {
@@ -468,9 +503,9 @@ impl App {
         }
     }
 
-    fn selected_session_mut(&mut self) -> Option<&mut Session> {
-        let id = self.selected.clone()?;
-        self.sessions.get_mut(&id)
+    pub fn selected_session_mut(&mut self) -> Option<&mut Session> {
+        let key = self.pane_key()?;
+        self.sessions.get_mut(&key)
     }
 
     fn selected_state(&self) -> Option<ContainerState> {
@@ -583,7 +618,7 @@ impl App {
             }
             Action::Confirm => match std::mem::replace(&mut self.overlay, Overlay::None) {
                 Overlay::ConfirmRemove(c) => {
-                    self.sessions.remove(&c.id);
+                    self.sessions.retain(|key, _| key.id != c.id);
                     self.start_job(Job::Remove(*c))
                 }
                 other => {
@@ -659,10 +694,13 @@ impl App {
             Action::FocusDashboard => {
                 if self.focus == Focus::Pane {
                     self.focus = Focus::Dashboard;
-                    self.say(
-                        Tone::Info,
-                        "back to the dashboard; the shell keeps running (Enter returns)",
-                    );
+                    let text = match self.pane_key().map(|k| k.kind) {
+                        Some(Kind::Exec) => {
+                            "back to the dashboard; the shell keeps running (x returns)"
+                        }
+                        _ => "back to the dashboard; the shell keeps running (Enter returns)",
+                    };
+                    self.say(Tone::Info, text);
                 }
                 vec![]
             }
@@ -687,10 +725,7 @@ impl App {
                 }
                 vec![]
             }
-            Action::Exec => match self.selected_running("open a shell in") {
-                Some(c) => self.start_job(Job::Exec(c)),
-                None => vec![],
-            },
+            Action::Exec => self.open_exec(),
             Action::ToggleMouse => {
                 self.mouse_captured = !self.mouse_captured;
                 let text = if self.mouse_captured {
@@ -762,7 +797,9 @@ impl App {
         let detached = sample.state.monitor_pid.is_some();
         self.pane_open = true;
         self.focus = Focus::Pane;
-        let reconnect = self.sessions.get(&id).is_none_or(|s| !s.is_live());
+        self.shown.insert(id.clone(), Kind::Attach);
+        let key = SessionKey::attach(&id);
+        let reconnect = self.sessions.get(&key).is_none_or(|s| !s.is_live());
         if !reconnect {
             self.say(
                 Tone::Info,
@@ -771,7 +808,7 @@ impl App {
             return vec![];
         }
         if !running || !detached {
-            if !self.sessions.contains_key(&id) {
+            if !self.sessions.contains_key(&key) {
                 self.say(
                     Tone::Info,
                     if running {
@@ -784,18 +821,55 @@ impl App {
             self.focus = Focus::Dashboard;
             return vec![];
         }
-        let (rows, cols) = self
-            .drawn
-            .pane_inner
-            .map_or((24, 80), |r| (r.height.max(1), r.width.max(1)));
         // A new connection starts a new screen: the monitor replays its scrollback.
-        self.sessions
-            .insert(id.clone(), Session::new(rows, cols, tty));
         self.say(
             Tone::Info,
             format!("attaching to {name}; Ctrl-\\ returns to the dashboard"),
         );
-        vec![Effect::Attach { id, rows, cols }]
+        vec![self.new_session(key, tty)]
+    }
+
+    /// `x`: a new shell in the selected running container through exec, in
+    /// a session of its own; shows the one already there while it runs.
+    fn open_exec(&mut self) -> Vec<Effect> {
+        let Some(container) = self.selected_running("open a shell in") else {
+            return vec![];
+        };
+        self.pane_open = true;
+        self.focus = Focus::Pane;
+        self.shown.insert(container.id.clone(), Kind::Exec);
+        let key = SessionKey::exec(&container.id);
+        let name = container.name;
+        if self.sessions.get(&key).is_some_and(|s| s.is_live()) {
+            self.say(
+                Tone::Info,
+                format!("the shell in {name} again; Ctrl-\\ returns to the dashboard, Enter shows its terminal"),
+            );
+            return vec![];
+        }
+        self.say(
+            Tone::Info,
+            format!("starting a shell in {name} (hako exec -it {name} /bin/sh); Ctrl-\\ returns to the dashboard"),
+        );
+        vec![self.new_session(key, true)]
+    }
+
+    /// A new session the size of the pane, and the effect that connects it.
+    fn new_session(&mut self, key: SessionKey, tty: bool) -> Effect {
+        let (rows, cols) = self
+            .drawn
+            .pane_inner
+            .map_or((24, 80), |r| (r.height.max(1), r.width.max(1)));
+        self.serial += 1;
+        let serial = self.serial;
+        self.sessions
+            .insert(key.clone(), Session::new(rows, cols, tty, key.kind, serial));
+        Effect::Open {
+            key,
+            serial,
+            rows,
+            cols,
+        }
     }
 
     /// The shown session follows the size of the pane's inside; true when
@@ -904,7 +978,10 @@ mod tests {
     fn enter_attaches_once_and_ctrl_backslash_returns() {
         let mut app = app_with(three_samples(), vec![]);
         let effects = press(&mut app, KeyCode::Enter);
-        assert!(matches!(effects.as_slice(), [Effect::Attach { .. }]));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Open { key, .. }] if key.kind == Kind::Attach
+        ));
         assert_eq!(app.mode(), Mode::Pane);
         // q goes to the shell, not to the dashboard.
         press(&mut app, KeyCode::Char('q'));
@@ -913,10 +990,103 @@ mod tests {
         assert_eq!(app.mode(), Mode::Dashboard);
         let (tx, _rx) = std::sync::mpsc::channel();
         let id = app.selected.clone().unwrap();
-        app.sessions.get_mut(&id).unwrap().set_input(tx);
+        app.sessions
+            .get_mut(&SessionKey::attach(&id))
+            .unwrap()
+            .set_input(tx);
         // The session is live: Enter shows it again without a new connection.
         assert!(press(&mut app, KeyCode::Enter).is_empty());
         assert_eq!(app.mode(), Mode::Pane);
+    }
+
+    #[test]
+    fn x_opens_an_exec_shell_in_its_own_session_beside_the_terminal() {
+        let mut app = app_with(three_samples(), vec![]);
+        let id = app.selected.clone().unwrap();
+        let effects = press(&mut app, KeyCode::Enter);
+        let [Effect::Open { serial: first, .. }] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        let first = *first;
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+
+        // x: a second session, shown in the pane and given the keys.
+        let effects = press(&mut app, KeyCode::Char('x'));
+        let [Effect::Open { key, serial, .. }] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(key, &SessionKey::exec(&id));
+        assert_ne!(*serial, first);
+        let serial = *serial;
+        assert_eq!(app.mode(), Mode::Pane);
+        assert_eq!(app.pane_session().unwrap().kind, Kind::Exec);
+        assert_eq!(app.sessions.len(), 2);
+
+        // Output of the shell reaches its own screen, not the terminal's;
+        // a late event of an earlier connection is dropped.
+        let exec = SessionKey::exec(&id);
+        app.on_pane_event(&exec, serial, PaneEvent::Connected);
+        app.on_pane_event(&exec, serial, PaneEvent::Output(b"42-from-exec".to_vec()));
+        app.on_pane_event(&exec, serial + 7, PaneEvent::Output(b"stale".to_vec()));
+        let screen = app.pane_session().unwrap().parser.screen().contents();
+        assert_eq!(screen.trim_end(), "42-from-exec");
+        let attach = SessionKey::attach(&id);
+        assert_eq!(app.sessions[&attach].parser.screen().contents(), "");
+
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+        assert!(app.status.text.contains("x returns"), "{}", app.status.text);
+        // x while that shell runs shows it again.
+        let (tx, _rx) = std::sync::mpsc::channel();
+        app.sessions.get_mut(&exec).unwrap().set_input(tx);
+        assert!(press(&mut app, KeyCode::Char('x')).is_empty());
+        assert_eq!(app.pane_session().unwrap().kind, Kind::Exec);
+
+        // The shell exits: the pane keeps its screen; x starts a new one.
+        app.on_pane_event(
+            &exec,
+            serial,
+            PaneEvent::Ended(Link::Exited {
+                code: 0,
+                oom_killed: false,
+            }),
+        );
+        assert!(!app.pane_session().unwrap().is_live());
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+        assert!(matches!(
+            press(&mut app, KeyCode::Char('x')).as_slice(),
+            [Effect::Open { key, .. }] if key.kind == Kind::Exec
+        ));
+
+        // Enter shows the container's terminal again.
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.pane_session().unwrap().kind, Kind::Attach);
+    }
+
+    #[test]
+    fn x_on_a_stopped_container_says_why_not() {
+        let mut app = app_with(three_samples(), vec![]);
+        app.selected = Some(app.samples[2].state.id.clone());
+        assert!(press(&mut app, KeyCode::Char('x')).is_empty());
+        assert_eq!(app.mode(), Mode::Dashboard);
+        assert!(
+            app.status.text.contains("not running"),
+            "{}",
+            app.status.text
+        );
+    }
+
+    #[test]
+    fn removing_a_container_drops_both_its_sessions() {
+        let mut app = app_with(three_samples(), vec![]);
+        press(&mut app, KeyCode::Enter);
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+        press(&mut app, KeyCode::Char('x'));
+        app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+        assert_eq!(app.sessions.len(), 2);
+        press(&mut app, KeyCode::Char('d'));
+        press(&mut app, KeyCode::Char('y'));
+        assert!(app.sessions.is_empty());
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //! a sink. It knows nothing of the dashboard that draws it.
 
 use super::runtime_calls::{self, EventLine};
-use crate::runtime::cgroup::CgroupStats;
+use crate::runtime::cgroup::{Cgroup, CgroupStats};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 /// One container at one tick.
 #[derive(Debug, Clone)]
@@ -108,11 +109,29 @@ pub fn throttled_percent(before: &CgroupStats, after: &CgroupStats) -> Option<f6
     }
 }
 
+/// Containers whose counters are read in full at each tick. Reading one
+/// container's counters takes a dozen cgroup files; with more containers,
+/// those off screen take turns (each at least every `MOST_TICKS_BETWEEN`
+/// ticks), and in between only their OOM kill counter (one file) is read,
+/// so an OOM kill shows at the next tick wherever it happens.
+pub const FULL_READS_PER_TICK: usize = 20;
+/// The most ticks between two full readings of a container off screen.
+pub const MOST_TICKS_BETWEEN: usize = 3;
+
 /// What the collector remembers of one container between ticks.
 struct Previous {
+    /// When its counters were last read in full, and what they were (with
+    /// the OOM kill count of any reading since).
     at: Instant,
     stats: Option<CgroupStats>,
+    cpu_percent: Option<f64>,
+    throttled_percent: Option<f64>,
     running: bool,
+    /// Its cgroup, looked up once (that reads the host's mount table).
+    cgroup: Option<Cgroup>,
+    /// Its timeline, and the version of the events file it was read from.
+    events: Vec<EventLine>,
+    events_version: Option<(u64, SystemTime)>,
 }
 
 /// Reads all containers and compares them with the previous tick.
@@ -129,7 +148,54 @@ impl Collector {
         }
     }
 
-    pub fn collect(&mut self) -> Snapshot {
+    /// The containers whose counters are read in full this tick: those on
+    /// screen, those not running (their cgroup is gone: nothing to read),
+    /// those never read, then those read longest ago: up to
+    /// `FULL_READS_PER_TICK` in all, but at least a `MOST_TICKS_BETWEEN`th
+    /// of those waiting.
+    fn full_readings(
+        &self,
+        containers: &[ContainerState],
+        on_screen: &HashSet<String>,
+    ) -> HashSet<String> {
+        let mut full = HashSet::new();
+        let mut waiting = vec![];
+        for c in containers {
+            match self.previous.get(&c.id) {
+                Some(p) if p.running && !on_screen.contains(&c.id) => waiting.push((p.at, &c.id)),
+                _ => {
+                    full.insert(c.id.clone());
+                }
+            }
+        }
+        waiting.sort_by_key(|(at, _)| *at);
+        let room = FULL_READS_PER_TICK
+            .saturating_sub(full.len())
+            .max(waiting.len().div_ceil(MOST_TICKS_BETWEEN));
+        full.extend(waiting.into_iter().take(room).map(|(_, id)| id.clone()));
+        full
+    }
+
+    /// The container's timeline, and the version of its events file: read
+    /// again only when the file changed.
+    fn events_of(
+        &self,
+        container: &ContainerState,
+        previous: Option<&mut Previous>,
+    ) -> (Vec<EventLine>, Option<(u64, SystemTime)>) {
+        let version = runtime_calls::events_version(&self.paths, container);
+        let events = match previous {
+            Some(p) if version.is_some() && p.events_version == version => {
+                std::mem::take(&mut p.events)
+            }
+            _ => runtime_calls::events(&self.paths, container),
+        };
+        (events, version)
+    }
+
+    /// Reads every container; `on_screen` (table rows, the selected one)
+    /// are read in full.
+    pub fn collect(&mut self, on_screen: &HashSet<String>) -> Snapshot {
         let time = state::now();
         let containers = match runtime_calls::list(&self.paths) {
             Ok(c) => c,
@@ -141,21 +207,69 @@ impl Collector {
                 }
             }
         };
+        let full = self.full_readings(&containers, on_screen);
         let mut samples = Vec::with_capacity(containers.len());
         let mut trips = vec![];
         let mut seen = HashMap::with_capacity(containers.len());
         for container in containers {
             let at = Instant::now();
-            let running = runtime_calls::is_running(&container);
-            let stats = runtime_calls::stats(&container);
-            let previous = self.previous.remove(&container.id);
+            let mut previous = self.previous.remove(&container.id);
+            let cgroup = match previous.as_mut().and_then(|p| p.cgroup.take()) {
+                Some(c) => Some(c),
+                None => runtime_calls::cgroup(&container),
+            };
+            let running = runtime_calls::is_running_in(&container, cgroup.as_ref());
+            let stale = match previous.as_mut() {
+                Some(p) if running && !full.contains(&container.id) => Some(p),
+                _ => None,
+            };
+            if let Some(prev) = stale {
+                // Its turn is later: the last full reading, with a fresh OOM
+                // kill count.
+                let mut stats = prev.stats.clone();
+                let oom = cgroup.as_ref().and_then(runtime_calls::oom_kills);
+                if let (Some(s), Some(kills)) = (stats.as_mut(), oom) {
+                    let rise = kills.saturating_sub(s.oom_kills.unwrap_or(kills));
+                    if rise > 0 {
+                        trips.push(trip(&container, TripKind::OomKill, rise, time));
+                    }
+                    s.oom_kills = Some(kills);
+                }
+                let (events, events_version) = self.events_of(&container, Some(prev));
+                let sample = Sample {
+                    running,
+                    stats: stats.clone(),
+                    cpu_percent: prev.cpu_percent,
+                    cpu_quota_percent: quota_percent(prev.cpu_percent, &container),
+                    throttled_percent: prev.throttled_percent,
+                    events: events.clone(),
+                    state: container,
+                };
+                seen.insert(
+                    sample.state.id.clone(),
+                    Previous {
+                        at: prev.at,
+                        stats,
+                        cpu_percent: prev.cpu_percent,
+                        throttled_percent: prev.throttled_percent,
+                        running,
+                        cgroup,
+                        events,
+                        events_version,
+                    },
+                );
+                samples.push(sample);
+                continue;
+            }
+            let stats = cgroup.as_ref().and_then(runtime_calls::stats);
+            let (events, events_version) = self.events_of(&container, previous.as_mut());
             let mut sample = Sample {
                 running,
                 stats: stats.clone(),
                 cpu_percent: None,
                 cpu_quota_percent: None,
                 throttled_percent: None,
-                events: runtime_calls::events(&self.paths, &container),
+                events,
                 state: container,
             };
             if let (Some(prev), Some(now)) = (previous.as_ref(), stats.as_ref()) {
@@ -179,11 +293,20 @@ impl Collector {
             if just_exited && sample.state.oom_killed && !counted {
                 trips.push(trip(&sample.state, TripKind::OomKill, 1, time));
             }
-            sample.cpu_quota_percent = match (sample.cpu_percent, sample.state.limits.cpu) {
-                (Some(p), Some(q)) if q.cpus() > 0.0 => Some(p / q.cpus()),
-                _ => None,
-            };
-            seen.insert(sample.state.id.clone(), Previous { at, stats, running });
+            sample.cpu_quota_percent = quota_percent(sample.cpu_percent, &sample.state);
+            seen.insert(
+                sample.state.id.clone(),
+                Previous {
+                    at,
+                    stats,
+                    cpu_percent: sample.cpu_percent,
+                    throttled_percent: sample.throttled_percent,
+                    running,
+                    cgroup,
+                    events: sample.events.clone(),
+                    events_version,
+                },
+            );
             samples.push(sample);
         }
         self.previous = seen;
@@ -193,6 +316,14 @@ impl Collector {
             trips,
             error: None,
         }
+    }
+}
+
+/// CPU use as a share of the container's quota, when it has one.
+fn quota_percent(cpu_percent: Option<f64>, state: &ContainerState) -> Option<f64> {
+    match (cpu_percent, state.limits.cpu) {
+        (Some(p), Some(q)) if q.cpus() > 0.0 => Some(p / q.cpus()),
+        _ => None,
     }
 }
 
@@ -206,12 +337,17 @@ fn trip(state: &ContainerState, kind: TripKind, count: u64, time: u64) -> Trip {
     }
 }
 
+/// The containers the dashboard shows (table rows, the selected one),
+/// shared with the collector: their counters are read in full at every tick.
+pub type OnScreen = Arc<Mutex<HashSet<String>>>;
+
 /// Runs the collector until `sink` returns false: one snapshot at once, then
 /// one per `tick`, and one more whenever `wake` receives (after an action).
 pub fn spawn(
     paths: Paths,
     tick: Duration,
     wake: Receiver<()>,
+    on_screen: OnScreen,
     sink: impl Fn(Snapshot) -> bool + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
@@ -220,7 +356,8 @@ pub fn spawn(
             let mut collector = Collector::new(paths);
             let mut next = Instant::now();
             loop {
-                if !sink(collector.collect()) {
+                let shown = on_screen.lock().map(|s| s.clone()).unwrap_or_default();
+                if !sink(collector.collect(&shown)) {
                     return;
                 }
                 next += tick;
@@ -252,6 +389,87 @@ pub fn status_word(sample: &Sample) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::events::{self, Event, EventKind};
+
+    #[test]
+    fn off_screen_containers_take_turns_for_a_full_reading() {
+        let mut collector = Collector::new(Paths::under(std::path::Path::new("/nonexistent")));
+        let start = Instant::now();
+        let containers: Vec<ContainerState> = (0..30)
+            .map(|i| crate::tui::testing::state(&format!("c{i}"), &format!("id-{i:02}"), 60))
+            .collect();
+        for (i, c) in containers.iter().enumerate() {
+            if i == 29 {
+                continue; // never read yet
+            }
+            collector.previous.insert(
+                c.id.clone(),
+                Previous {
+                    at: start + Duration::from_millis(i as u64),
+                    stats: None,
+                    cpu_percent: None,
+                    throttled_percent: None,
+                    running: i != 28, // not running: nothing to spare
+                    cgroup: None,
+                    events: vec![],
+                    events_version: None,
+                },
+            );
+        }
+        let on_screen: HashSet<String> = ["id-20", "id-21", "id-22"].map(String::from).into();
+        let full = collector.full_readings(&containers, &on_screen);
+        assert_eq!(full.len(), FULL_READS_PER_TICK);
+        let mut expected: HashSet<String> = on_screen.clone();
+        expected.extend(["id-28", "id-29"].map(String::from));
+        // Then the ones read longest ago.
+        expected.extend((0..15).map(|i| format!("id-{i:02}")));
+        assert_eq!(full, expected);
+        // However many are on screen, those off screen still take turns: a
+        // third of those waiting (rounded up) at each tick, oldest first.
+        let many: HashSet<String> = (3..28).map(|i| format!("id-{i:02}")).collect();
+        let full = collector.full_readings(&containers, &many);
+        assert_eq!(full.len(), 25 + 2 + 1);
+        assert!(full.contains("id-00"), "{full:?}");
+        let everyone: HashSet<String> = (0..23).map(|i| format!("id-{i:02}")).collect();
+        let full = collector.full_readings(&containers, &everyone);
+        assert_eq!(full.len(), 23 + 2 + 2, "{full:?}");
+        // With few containers, every one is read in full at every tick.
+        let few = collector.full_readings(&containers[..FULL_READS_PER_TICK], &HashSet::new());
+        assert_eq!(few.len(), FULL_READS_PER_TICK);
+    }
+
+    #[test]
+    fn the_timeline_is_read_again_only_when_it_grew() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let mut exited =
+            crate::tui::testing::state("old", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 60);
+        exited.status = Status::Exited;
+        exited.pid = None;
+        let dir = paths.container(&exited.id);
+        std::fs::create_dir_all(&dir).unwrap();
+        state::write(&dir, &exited).unwrap();
+        let event = |kind| Event::new(&exited.id, &exited.name, kind);
+        events::record(&dir, &event(EventKind::Start { pid: 7 })).unwrap();
+
+        let mut collector = Collector::new(paths.clone());
+        let first = collector.collect(&HashSet::new());
+        assert_eq!(first.samples.len(), 1);
+        assert!(!first.samples[0].running);
+        assert_eq!(first.samples[0].events.len(), 1);
+        assert_eq!(
+            collector.collect(&HashSet::new()).samples[0].events,
+            first.samples[0].events
+        );
+
+        events::record(&dir, &event(EventKind::Rm)).unwrap();
+        let kinds: Vec<String> = collector.collect(&HashSet::new()).samples[0]
+            .events
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+        assert_eq!(kinds, ["start", "rm"]);
+    }
 
     fn stats(oom: u64, hits: u64, pids: u64, periods: u64, throttled: u64) -> CgroupStats {
         CgroupStats {

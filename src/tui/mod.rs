@@ -30,7 +30,7 @@ mod testing;
 use crate::runtime::paths::Paths;
 use app::{App, Effect};
 use collector::Snapshot;
-use pane::PaneEvent;
+use pane::{Kind, PaneEvent, SessionKey};
 use std::io::IsTerminal;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
@@ -58,7 +58,8 @@ enum Event {
     Update(Snapshot),
     Report(Report),
     Pane {
-        id: String,
+        key: SessionKey,
+        serial: u64,
         event: PaneEvent,
     },
 }
@@ -129,9 +130,14 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
     let (events, inbox): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let (wake, woken) = mpsc::channel();
     let update_events = events.clone();
-    collector::spawn(options.paths.clone(), options.tick, woken, move |s| {
-        update_events.send(Event::Update(s)).is_ok()
-    });
+    let on_screen = collector::OnScreen::default();
+    collector::spawn(
+        options.paths.clone(),
+        options.tick,
+        woken,
+        on_screen.clone(),
+        move |s| update_events.send(Event::Update(s)).is_ok(),
+    );
     let (jobs, pending_jobs) = mpsc::channel();
     let report_events = events.clone();
     worker::spawn(options.paths.clone(), pending_jobs, move |r| {
@@ -153,6 +159,12 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
             terminal::restore();
             eprintln!("hako: failed to draw: {e}");
             return crate::cli::EXIT_HAKO_ERROR;
+        }
+        let shown = app.on_screen();
+        if let Ok(mut current) = on_screen.lock() {
+            if *current != shown {
+                *current = shown;
+            }
         }
         let Ok(first) = inbox.recv() else { break };
         let started = Instant::now();
@@ -185,8 +197,8 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
                     repaint = matches!(report.kind, JobKind::Create | JobKind::Demo);
                     app.on_report(report)
                 }
-                Event::Pane { id, event } => {
-                    app.on_pane_event(&id, event);
+                Event::Pane { key, serial, event } => {
+                    app.on_pane_event(&key, serial, event);
                     vec![]
                 }
             };
@@ -238,18 +250,34 @@ fn carry_out(
             let _ = wake.send(());
         }
         Effect::SetMouseCapture(on) => terminal::set_mouse_capture(on),
-        Effect::Attach { id, rows, cols } => {
+        Effect::Open {
+            key,
+            serial,
+            rows,
+            cols,
+        } => {
             let events = events.clone();
-            let for_events = id.clone();
-            let input = pane::connect(&options.paths, &id, rows, cols, move |event| {
+            let for_events = key.clone();
+            let sink = move |event| {
                 events
                     .send(Event::Pane {
-                        id: for_events.clone(),
+                        key: for_events.clone(),
+                        serial,
                         event,
                     })
                     .is_ok()
-            });
-            if let Some(session) = app.sessions.get_mut(&id) {
+            };
+            let (paths, id) = (options.paths.clone(), key.id.clone());
+            let input = match key.kind {
+                Kind::Attach => pane::start(rows, cols, move || pane::attach(&paths, &id), sink),
+                Kind::Exec => pane::start(
+                    rows,
+                    cols,
+                    move || pane::exec(&paths, &id, rows, cols),
+                    sink,
+                ),
+            };
+            if let Some(session) = app.sessions.get_mut(&key) {
                 session.set_input(input);
             }
         }

@@ -4,14 +4,17 @@
 //! process itself: it asks these functions.
 
 use crate::runtime::attach::{self, AttachClient};
-use crate::runtime::cgroup::CgroupStats;
+use crate::runtime::cgroup::{Cgroup, CgroupStats};
 use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
+use crate::runtime::events::EVENTS_FILE;
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
-use crate::runtime::state::{self, ContainerState};
+use crate::runtime::state::{self, ContainerState, Status};
 use nix::sys::signal::Signal;
-use std::io;
-use std::time::Duration;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize};
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 /// How long `s` waits after SIGTERM before SIGKILL, as `hako stop`'s default.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -35,9 +38,37 @@ pub fn is_running(container: &ContainerState) -> bool {
     control::is_running(container)
 }
 
-/// The container's cgroup counters, or `None` when its cgroup is gone.
-pub fn stats(container: &ContainerState) -> Option<CgroupStats> {
-    control::cgroup_of(container).ok()?.stats().ok()
+/// The container's cgroup. Finding it reads the host's mount table, so the
+/// collector looks it up once per container and keeps it.
+pub fn cgroup(container: &ContainerState) -> Option<Cgroup> {
+    control::cgroup_of(container).ok()
+}
+
+/// `is_running`, with the container's cgroup already at hand: its first
+/// process is alive and still in its cgroup (not a reused pid).
+pub fn is_running_in(container: &ContainerState, cgroup: Option<&Cgroup>) -> bool {
+    container.status == Status::Running
+        && container.pid.is_some_and(|pid| {
+            control::process_alive(pid)
+                && cgroup.is_some_and(|c| control::in_cgroup(pid, &c.procs_files()))
+        })
+}
+
+/// The cgroup's counters, or `None` when it is gone.
+pub fn stats(cgroup: &Cgroup) -> Option<CgroupStats> {
+    cgroup.stats().ok()
+}
+
+/// The cgroup's OOM kill count alone (one file), or `None` when it is gone.
+pub fn oom_kills(cgroup: &Cgroup) -> Option<u64> {
+    cgroup.oom_kills().ok()
+}
+
+/// What changes whenever an event is added to the container's timeline (the
+/// length and time of its events file), so that it is read again only then.
+pub fn events_version(paths: &Paths, container: &ContainerState) -> Option<(u64, SystemTime)> {
+    let meta = std::fs::metadata(paths.container(&container.id).join(EVENTS_FILE)).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// Events of a container the dashboard keeps (the newest).
@@ -121,14 +152,123 @@ pub fn attach(paths: &Paths, id: &str) -> io::Result<AttachClient> {
     AttachClient::connect(&attach::socket_path(paths, id))
 }
 
-/// Starts a new shell in a running container, in its own session.
+/// A shell that `hako exec` started in a container, on a PTY the dashboard
+/// owns: its output, its input, the PTY (for resizes) and the process.
+pub struct ExecShell {
+    pub output: Box<dyn Read + Send>,
+    pub input: Box<dyn Write + Send>,
+    pub pty: Box<dyn MasterPty + Send>,
+    pub process: ShellProcess,
+}
+
+/// The command line that opens a shell in container `id`: the real CLI,
+/// `hako --root ROOT exec -it ID /bin/sh`, so that exec's fork and namespace
+/// entering happen in a single-threaded process of its own.
+pub fn exec_command_line(paths: &Paths, id: &str) -> Result<Vec<String>, String> {
+    let mut line = vec![];
+    if *paths != Paths::system() {
+        if paths.run != paths.lib.join("run") {
+            return Err("x needs the root's usual layout (--root DIR or the system paths)".into());
+        }
+        line.push("--root".to_string());
+        line.push(paths.lib.display().to_string());
+    }
+    line.extend(["exec", "-it", id, "/bin/sh"].map(String::from));
+    Ok(line)
+}
+
+/// Starts a new shell in a running container: this very binary runs
+/// `exec -it ID /bin/sh` as a child on a new PTY of `rows` x `cols`.
 ///
-/// `runtime::container::exec::start` forks and must be called from a
-/// single-threaded process, which the dashboard is not: until the monitor
-/// can run an exec for its clients, `x` says how to get a shell instead.
-pub fn exec_shell(_paths: &Paths, container: &ContainerState) -> Result<String, String> {
-    Err(format!(
-        "x needs exec through the monitor, which hako does not have yet: Enter attaches to {name}'s terminal, or run `hako exec -it {name} sh` in another terminal",
-        name = container.name
-    ))
+/// `runtime::container::exec::start` forks and carries on in the child,
+/// which a multi-threaded program like the dashboard must not do; a child
+/// that is the CLI itself is started like any other program.
+pub fn exec_shell(paths: &Paths, id: &str, rows: u16, cols: u16) -> Result<ExecShell, String> {
+    let hako = std::env::current_exe().map_err(|e| format!("cannot find hako itself: {e}"))?;
+    let mut command = CommandBuilder::new(hako);
+    command.args(exec_command_line(paths, id)?);
+    if *paths == Paths::system() {
+        command.env_remove("HAKO_ROOT");
+    }
+    command.cwd("/");
+    spawn_on_pty(command, rows, cols).map_err(|e| format!("cannot start hako exec: {e}"))
+}
+
+/// Starts `command` as the session leader of a new PTY of `rows` x `cols`.
+fn spawn_on_pty(command: CommandBuilder, rows: u16, cols: u16) -> io::Result<ExecShell> {
+    let size = PtySize {
+        rows: rows.max(1),
+        cols: cols.max(1),
+        pixel_width: 0,
+        pixel_height: 0,
+    };
+    let pair = portable_pty::native_pty_system()
+        .openpty(size)
+        .map_err(io::Error::other)?;
+    let child = pair
+        .slave
+        .spawn_command(command)
+        .map_err(io::Error::other)?;
+    let process = ShellProcess(Arc::new(Mutex::new(child)));
+    // Only the child keeps the slave side open, so reading the master ends
+    // (EIO) once the child and everything it started are gone.
+    drop(pair.slave);
+    let pty = pair.master;
+    let opened = pty
+        .try_clone_reader()
+        .and_then(|output| Ok((output, pty.take_writer()?)));
+    match opened {
+        Ok((output, input)) => Ok(ExecShell {
+            output,
+            input,
+            pty,
+            process,
+        }),
+        Err(e) => {
+            process.end();
+            Err(io::Error::other(e))
+        }
+    }
+}
+
+/// Starts `program ARGS` on a PTY, for tests of the pane's plumbing.
+#[cfg(test)]
+pub fn spawn_program(program: &str, args: &[&str], rows: u16, cols: u16) -> io::Result<ExecShell> {
+    let mut command = CommandBuilder::new(program);
+    command.args(args);
+    command.cwd("/");
+    spawn_on_pty(command, rows, cols)
+}
+
+/// The `hako exec` process of a shell, shared by the session's output side
+/// (which reaps it) and its input side (which ends it when the session is
+/// dropped: a shell the dashboard no longer has must not live on).
+#[derive(Debug, Clone)]
+pub struct ShellProcess(Arc<Mutex<Box<dyn Child + Send + Sync>>>);
+
+impl ShellProcess {
+    /// Waits for the process to exit: its exit code, or the signal that
+    /// killed it.
+    pub fn wait(&self) -> Result<i32, String> {
+        let mut child = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match child.wait() {
+            Ok(status) => match status.signal() {
+                Some(signal) => Err(format!("hako exec was killed ({signal})")),
+                None => Ok(i32::try_from(status.exit_code()).unwrap_or(i32::MAX)),
+            },
+            Err(e) => Err(format!("cannot wait for hako exec: {e}")),
+        }
+    }
+
+    /// Ends the process unless it has exited (and was reaped) already:
+    /// SIGHUP, which `hako exec` passes on to the shell, then SIGKILL after
+    /// a short grace. Waiting and ending take the same lock, so a reaped pid
+    /// is never signalled.
+    pub fn end(&self) {
+        let mut child = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

@@ -25,7 +25,6 @@ pub enum Job {
     Demo {
         cgroup_parent: String,
     },
-    Exec(ContainerState),
 }
 
 /// Which action a report is about.
@@ -38,7 +37,6 @@ pub enum JobKind {
     Update,
     Create,
     Demo,
-    Exec,
 }
 
 /// The result of one job: a line for the status bar, or the error.
@@ -60,7 +58,6 @@ impl Job {
             Job::Update { .. } => JobKind::Update,
             Job::Create(_) => JobKind::Create,
             Job::Demo { .. } => JobKind::Demo,
-            Job::Exec(_) => JobKind::Exec,
         }
     }
 
@@ -74,7 +71,6 @@ impl Job {
             Job::Update { container, .. } => format!("updating the limits of {}", container.name),
             Job::Create(r) => format!("starting a container on image {}", r.image),
             Job::Demo { .. } => "starting the three demo containers".into(),
-            Job::Exec(c) => format!("starting a shell in {}", c.name),
         }
     }
 }
@@ -117,7 +113,6 @@ pub fn perform(paths: &Paths, job: Job) -> Report {
                 names.join(", ")
             )
         }),
-        Job::Exec(c) => runtime_calls::exec_shell(paths, &c),
     };
     Report {
         kind,

@@ -4,7 +4,7 @@
 use super::theme;
 use crate::tui::app::{App, Focus};
 use crate::tui::collector::Sample;
-use crate::tui::pane::{Link, Session};
+use crate::tui::pane::{Kind, Link, Session, View};
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -38,6 +38,16 @@ pub fn notice(sample: Option<&Sample>, session: Option<&Session>) -> Option<Stri
             format!("Enter attaches to {name}'s terminal.")
         });
     };
+    if session.kind == Kind::Exec {
+        return match &session.link {
+            Link::Connecting => Some(format!("starting a shell in {name} (hako exec)…")),
+            Link::Live => None,
+            Link::Exited { code, .. } => {
+                Some(format!("The shell exited ({code}); x starts a new one."))
+            }
+            Link::Lost(why) => Some(format!("The shell is gone: {why}. x starts a new one.")),
+        };
+    }
     match &session.link {
         Link::Connecting => Some("connecting…".into()),
         Link::Exited { code, oom_killed } => Some(if *oom_killed {
@@ -58,12 +68,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let sample = app.selected_sample();
     let session = app.pane_session();
     let name = sample.map_or("terminal", |s| s.state.name.as_str());
+    let exec = session.is_some_and(|s| s.kind == Kind::Exec);
     let mut title = vec![Span::styled(format!(" {name} "), theme::title())];
+    if exec {
+        title.push(Span::styled("· exec /bin/sh ", theme::key()));
+    }
     title.push(Span::styled(
-        if focused {
-            "keys go to the shell · Ctrl-\\ returns "
-        } else {
-            "terminal (Enter to type) "
+        match (focused, exec) {
+            (true, _) => "keys go to the shell · Ctrl-\\ returns ",
+            (false, false) => "terminal (Enter to type) ",
+            (false, true) => "(x to type, Enter: its terminal) ",
         },
         theme::dim(),
     ));
@@ -72,9 +86,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .border_style(theme::border(focused))
         .title(Line::from(title));
     if let Some(s) = session.filter(|s| s.scroll > 0) {
+        let unseen = if s.unseen_output() {
+            "new output below · "
+        } else {
+            ""
+        };
         block = block.title_bottom(
             Line::from(Span::styled(
-                format!(" {} lines back · Shift-PgDn returns ", s.scroll),
+                format!(" {} lines back · {unseen}Shift-PgDn returns ", s.scroll),
                 theme::key(),
             ))
             .alignment(Alignment::Right),
@@ -88,12 +107,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             if !focused || session.scroll > 0 || !session.is_live() {
                 cursor.hide();
             }
-            frame.render_widget(
-                PseudoTerminal::new(session.parser.screen())
-                    .block(block)
-                    .cursor(cursor),
-                area,
-            );
+            match session.view() {
+                View::Live(screen) => frame.render_widget(
+                    PseudoTerminal::new(screen).block(block).cursor(cursor),
+                    area,
+                ),
+                View::Back(history) => frame.render_widget(
+                    PseudoTerminal::new(&history).block(block).cursor(cursor),
+                    area,
+                ),
+            }
             if let Some(text) = message {
                 let line = Rect {
                     y: inner.y + inner.height.saturating_sub(1),

@@ -6,7 +6,7 @@ use super::*;
 use crate::tui::app::{App, Focus, Overlay};
 use crate::tui::collector::TripKind;
 use crate::tui::form::Form;
-use crate::tui::pane::{Link, Session};
+use crate::tui::pane::{Kind, Link, Session, SessionKey, SCROLLBACK_LINES};
 use crate::tui::testing::{self, app_with, three_samples, trip};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -107,12 +107,23 @@ fn alerts_list_trips_of_every_container_newest_first() {
 }
 
 fn app_with_session(link: Link, output: &[u8]) -> App {
+    app_with_kind(Kind::Attach, link, output)
+}
+
+fn app_with_kind(kind: Kind, link: Link, output: &[u8]) -> App {
     let mut app = busy_app();
     let id = app.samples[0].state.id.clone();
-    let mut session = Session::new(8, 48, true);
+    let mut session = Session::new(8, 48, true, kind, 1);
     session.link = link;
     session.process(output);
-    app.sessions.insert(id.clone(), session);
+    app.sessions.insert(
+        SessionKey {
+            id: id.clone(),
+            kind,
+        },
+        session,
+    );
+    app.shown.insert(id.clone(), kind);
     app.selected = Some(id);
     app.pane_open = true;
     app.focus = Focus::Pane;
@@ -166,6 +177,111 @@ fn the_pane_scrolls_back() {
     let mut app = app_with_session(Link::Live, &output);
     app.apply(crate::tui::keys::Action::PaneScroll(10));
     let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// The text of the pane's rows, top to bottom, as drawn.
+fn pane_lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    (1..buffer.area.height - 1)
+        .map(|y| {
+            (1..buffer.area.width - 1)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_pane_scrolls_back_through_a_thousand_lines() {
+    let mut output = Vec::new();
+    for i in 1..=1500 {
+        output.extend_from_slice(format!("line {i}\r\n").as_bytes());
+    }
+    output.extend_from_slice(b"$ ");
+    let mut app = app_with_session(Link::Live, &output);
+    // 8 rows: the screen holds lines 1494-1500 and the prompt; the
+    // scrollback the 1000 lines before them.
+    app.apply(crate::tui::keys::Action::PaneScroll(500));
+    let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    assert_eq!(pane_lines(&terminal)[0], "line 994");
+    // Far past the top stops at the oldest line kept.
+    for _ in 0..200 {
+        app.apply(crate::tui::keys::Action::PaneScroll(10));
+    }
+    let session = app.pane_session().unwrap();
+    assert_eq!(session.scroll, SCROLLBACK_LINES);
+    let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    let lines = pane_lines(&terminal);
+    assert_eq!(lines[0], "line 494");
+    assert_eq!(lines[7], "line 501");
+    assert!(terminal.backend().to_string().contains("1000 lines back"));
+    // The live screen is untouched underneath.
+    let screen = app.pane_session().unwrap().parser.screen();
+    assert_eq!(screen.size(), (8, 48));
+    assert_eq!(screen.scrollback(), 0);
+    assert_eq!(screen.contents().lines().next(), Some("line 1494"));
+}
+
+#[test]
+fn output_while_scrolled_back_keeps_the_view_and_says_so() {
+    let mut output = Vec::new();
+    for i in 1..=100 {
+        output.extend_from_slice(format!("line {i}\r\n").as_bytes());
+    }
+    let mut app = app_with_session(Link::Live, &output);
+    app.apply(crate::tui::keys::Action::PaneScroll(30));
+    let before = pane_lines(&render(50, 10, |f| pane(f, f.area(), &app)));
+    assert_eq!(before[0], "line 64");
+    let id = app.selected.clone().unwrap();
+    let mut more = Vec::new();
+    for i in 101..=150 {
+        more.extend_from_slice(format!("more {i}\r\n").as_bytes());
+    }
+    app.on_pane_event(
+        &SessionKey::attach(&id),
+        1,
+        crate::tui::pane::PaneEvent::Output(more),
+    );
+    let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    assert_eq!(pane_lines(&terminal), before);
+    assert!(terminal.backend().to_string().contains("new output below"));
+    // Typing returns to the live screen, with the new output.
+    let (keys, typed) = std::sync::mpsc::channel();
+    app.selected_session_mut().unwrap().set_input(keys);
+    app.apply(crate::tui::keys::Action::PaneKey(
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('a')),
+    ));
+    assert_eq!(
+        typed.try_recv(),
+        Ok(crate::tui::pane::ToShell::Input(b"a".to_vec()))
+    );
+    let session = app.pane_session().unwrap();
+    assert_eq!(session.scroll, 0);
+    let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    assert!(pane_lines(&terminal).contains(&"more 150".to_string()));
+}
+
+#[test]
+fn an_exec_shell_in_the_pane_says_so_in_its_title() {
+    let app = app_with_kind(Kind::Exec, Link::Live, b"/ # echo $((6*7))\r\n42\r\n/ # ");
+    let terminal = render(50, 10, |f| pane(f, f.area(), &app));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn the_pane_says_when_the_exec_shell_exited() {
+    let app = app_with_kind(
+        Kind::Exec,
+        Link::Exited {
+            code: 0,
+            oom_killed: false,
+        },
+        b"/ # exit\r\n",
+    );
+    let terminal = render(60, 10, |f| pane(f, f.area(), &app));
     insta::assert_snapshot!(terminal.backend());
 }
 
