@@ -1,6 +1,7 @@
 //! `hako stats`, `update`, `inspect`, `kill` and `stop`: acting on containers
 //! that are running, through the runtime core.
 
+use super::run::LimitArgs;
 use super::{fail, EXIT_HAKO_ERROR};
 use crate::runtime::container::control;
 use crate::runtime::limits::{format_bytes, Limits};
@@ -25,14 +26,8 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    #[arg(short, long, value_name = "SIZE", allow_hyphen_values = true)]
-    memory: Option<String>,
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
-    memory_swap: Option<String>,
-    #[arg(long, value_name = "FLOAT", allow_hyphen_values = true)]
-    cpus: Option<String>,
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pids_limit: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
     #[arg(required = true)]
     containers: Vec<String>,
 }
@@ -164,17 +159,20 @@ fn stats_row(s: &control::UsageSample) -> String {
 }
 
 pub fn update(paths: &Paths, args: UpdateArgs) -> i32 {
-    if args.memory.is_none() && args.cpus.is_none() && args.pids_limit.is_none() {
+    if args.limits.memory.is_none()
+        && args.limits.cpus.is_none()
+        && args.limits.pids_limit.is_none()
+    {
         return fail(
             EXIT_HAKO_ERROR,
             "nothing to update: give --memory, --cpus or --pids-limit",
         );
     }
     let change = match Limits::parse(
-        args.memory.as_deref(),
-        args.memory_swap.as_deref(),
-        args.cpus.as_deref(),
-        args.pids_limit.as_deref(),
+        args.limits.memory.as_deref(),
+        args.limits.memory_swap.as_deref(),
+        args.limits.cpus.as_deref(),
+        args.limits.pids_limit.as_deref(),
     ) {
         Ok(l) => l,
         Err(e) => return fail(EXIT_HAKO_ERROR, e),

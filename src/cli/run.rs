@@ -7,6 +7,23 @@ use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use clap::Args;
 
+/// The limit flags `run` and `update` share, in docker's spelling.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Memory limit, e.g. 10m, 512M, 1g.
+    #[arg(short, long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap); default twice --memory.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// CPU quota in CPUs, e.g. 0.3 (30 ms every 100 ms).
+    #[arg(long, value_name = "FLOAT", allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// Maximum number of processes (-1: unlimited).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+}
+
 #[derive(Debug, Args)]
 // `-h` is --hostname, as in docker; help stays on --help.
 #[command(disable_help_flag = true)]
@@ -29,18 +46,8 @@ pub struct RunArgs {
     /// Run in the background under a monitor and print the container id.
     #[arg(short, long)]
     detach: bool,
-    /// Memory limit, e.g. 10m, 512M, 1g.
-    #[arg(short, long, value_name = "SIZE", allow_hyphen_values = true)]
-    memory: Option<String>,
-    /// Memory plus swap limit (-1: unlimited swap); default twice --memory.
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
-    memory_swap: Option<String>,
-    /// CPU quota in CPUs, e.g. 0.3 (30 ms every 100 ms).
-    #[arg(long, value_name = "FLOAT", allow_hyphen_values = true)]
-    cpus: Option<String>,
-    /// Maximum number of processes (-1: unlimited).
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pids_limit: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Hostname inside the container (default: the short id).
     #[arg(long, short = 'h')]
     hostname: Option<String>,
@@ -101,10 +108,10 @@ impl RunArgs {
             interactive: self.interactive,
             tty: self.tty,
             auto_remove: self.rm,
-            memory: self.memory,
-            memory_swap: self.memory_swap,
-            cpus: self.cpus,
-            pids_limit: self.pids_limit,
+            memory: self.limits.memory,
+            memory_swap: self.limits.memory_swap,
+            cpus: self.limits.cpus,
+            pids_limit: self.limits.pids_limit,
             cgroup_parent: self.cgroup_parent,
         }
     }

@@ -131,7 +131,7 @@ pub fn wait_pid(
 
 /// Handles one signal: forwards it, resizes the PTY, or reaps the container.
 /// Returns the exit code once the container's PID 1 has ended.
-fn next_signal(
+pub(super) fn next_signal(
     pid: Pid,
     signals: &SignalFd,
     pty: Option<&dyn portable_pty::MasterPty>,

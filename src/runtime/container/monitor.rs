@@ -11,7 +11,7 @@
 //! clients, appends all output to a size-bounded log, serves attach clients
 //! on `attach.sock`, and records how the container ended.
 
-use super::foreground::{block_signals, handled_signals};
+use super::foreground::{block_signals, handled_signals, next_signal};
 use super::lifecycle::{create_and_start, finish, ContainerIo, RunError, RunningContainer};
 use super::spec::ContainerSpec;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};
@@ -22,7 +22,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{dup2, fork, pipe2, setsid, ForkResult};
 use portable_pty::PtySize;
 use std::collections::VecDeque;
@@ -507,20 +507,9 @@ impl Monitor {
 
     /// Reaps the container on SIGCHLD; passes other signals on to it.
     fn handle_signal(&mut self) -> Option<i32> {
-        let info = self.signals.read_signal().ok()??;
-        let signal = Signal::try_from(info.ssi_signo as i32).ok()?;
-        if signal != Signal::SIGCHLD {
-            let _ = kill(self.container.pid, signal);
-            return None;
-        }
-        loop {
-            match waitpid(self.container.pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, code)) => return Some(code),
-                Ok(WaitStatus::Signaled(_, sig, _)) => return Some(128 + sig as i32),
-                Ok(WaitStatus::StillAlive) | Err(_) => return None,
-                Ok(_) => continue,
-            }
-        }
+        next_signal(self.container.pid, &self.signals, None)
+            .ok()
+            .flatten()
     }
 }
 
