@@ -43,10 +43,12 @@
 
 use super::control;
 use super::foreground;
-use super::init::{close_inherited_fds, find_executable, join_cgroup, restore_signals, step_err};
+use super::init::{
+    close_inherited_fds, drop_privileges, find_executable, join_cgroup, restore_signals, step_err,
+};
 use super::lifecycle::RunError;
+use super::spec::User;
 use super::SetupError;
-use crate::runtime::capabilities;
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, StateError};
 use caps::{Capability, CapsHashSet};
@@ -56,10 +58,7 @@ use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{kill, sigprocmask, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{
-    dup2, execve, fork, getppid, pipe2, setgid, setgroups, setsid, setuid, ForkResult, Gid, Pid,
-    Uid,
-};
+use nix::unistd::{dup2, execve, fork, getppid, pipe2, setsid, ForkResult, Pid};
 use portable_pty::{MasterPty, PtySize};
 use std::convert::Infallible;
 use std::ffi::CString;
@@ -496,18 +495,13 @@ fn command_steps(ctx: &JoinContext) -> Result<Infallible, SetupError> {
 
     // 12. Privileges: bounding set first (needs CAP_SETPCAP), then the user,
     //     then the process's own sets, then no_new_privs.
-    capabilities::restrict_bounding_set(&plan.capabilities).map_err(SetupError::from_display)?;
-    let gid = Gid::from_raw(plan.gid);
-    setgroups(&[gid]).map_err(|e| step_err("set the supplementary groups", e))?;
-    setgid(gid).map_err(|e| step_err(&format!("set gid {gid}"), e))?;
-    setuid(Uid::from_raw(plan.uid)).map_err(|e| step_err(&format!("set uid {}", plan.uid), e))?;
-    let kept = if plan.uid == 0 {
-        plan.capabilities.clone()
-    } else {
-        CapsHashSet::default()
-    };
-    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
-    nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))?;
+    drop_privileges(
+        &plan.capabilities,
+        User {
+            uid: plan.uid,
+            gid: plan.gid,
+        },
+    )?;
 
     // 13. No descriptor of hako's reaches the command.
     close_inherited_fds()?;

@@ -8,9 +8,10 @@
 
 use super::mounts;
 use super::network;
-use super::spec::{ContainerSpec, Network};
+use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
+use caps::CapsHashSet;
 use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
@@ -113,17 +114,8 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
         mounts::make_root_read_only()?;
     }
 
-    // 8. Privileges: bounding set first (needs CAP_SETPCAP), then the user,
-    //    then the process's own sets, then no_new_privs.
-    capabilities::restrict_bounding_set(&spec.capabilities).map_err(SetupError::from_display)?;
-    switch_user(spec)?;
-    let kept = if spec.user.uid == 0 {
-        spec.capabilities.clone()
-    } else {
-        Default::default()
-    };
-    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
-    nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))?;
+    // 8. Privileges: the capability set, the user, no_new_privs.
+    drop_privileges(&spec.capabilities, spec.user)?;
 
     // 9. No descriptor of hako's reaches the command.
     close_inherited_fds()?;
@@ -196,12 +188,24 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn switch_user(spec: &ContainerSpec) -> Result<(), SetupError> {
-    let gid = Gid::from_raw(spec.user.gid);
+/// The last privileged step, for the container's first process and for
+/// every `exec`: drop everything outside `keep` from the bounding set (that
+/// needs CAP_SETPCAP, still held), become `user`, set the process's own
+/// capability sets (empty for a non-root user, as Docker does), then
+/// no_new_privs.
+pub(super) fn drop_privileges(keep: &CapsHashSet, user: User) -> Result<(), SetupError> {
+    capabilities::restrict_bounding_set(keep).map_err(SetupError::from_display)?;
+    let gid = Gid::from_raw(user.gid);
     setgroups(&[gid]).map_err(|e| step_err("set the supplementary groups", e))?;
     setgid(gid).map_err(|e| step_err(&format!("set gid {gid}"), e))?;
-    setuid(Uid::from_raw(spec.user.uid))
-        .map_err(|e| step_err(&format!("set uid {}", spec.user.uid), e))
+    setuid(Uid::from_raw(user.uid)).map_err(|e| step_err(&format!("set uid {}", user.uid), e))?;
+    let kept = if user.uid == 0 {
+        keep.clone()
+    } else {
+        CapsHashSet::default()
+    };
+    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
+    nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))
 }
 
 /// Marks every descriptor above 2 close-on-exec, so that descriptors hako
