@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{Run, TestEnv};
+use common::{status_field, wait_for, Run, TestEnv};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The container every test execs into: PID 1 is `sh`, which leaves a file
 /// behind and waits on a `sleep` (the trailing `true` keeps busybox's sh from
@@ -39,20 +39,6 @@ fn remove_box(env: &TestEnv, name: &str, mut child: Child) {
     child.wait().expect("hako run ends");
 }
 
-fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
-    let out = env.hako(&["inspect", name]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// `hako exec NAME sh -c SCRIPT`, which must succeed.
 fn exec_sh(env: &TestEnv, flags: &[&str], name: &str, script: &str) -> String {
     let mut args = vec!["exec"];
@@ -61,15 +47,6 @@ fn exec_sh(env: &TestEnv, flags: &[&str], name: &str, script: &str) -> String {
     let out = env.hako(&args);
     assert_eq!(out.code, 0, "exec {script:?}: {}", out.stderr);
     out.stdout
-}
-
-fn status_field(stdout: &str, field: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing in {stdout}"))
-        .trim()
-        .to_string()
 }
 
 /// One line on stderr, starting with `hako: `.
@@ -89,7 +66,7 @@ fn exec_joins_the_containers_namespaces_cgroup_and_root() {
 
     // UTS: the container's hostname, not the host's.
     let hostname = exec_sh(&env, &[], "box", "hostname");
-    assert_eq!(hostname.trim(), inspect(&env, "box")["hostname"]);
+    assert_eq!(hostname.trim(), env.inspect("box")["hostname"]);
     assert_ne!(
         hostname.trim(),
         nix::unistd::gethostname().unwrap().to_string_lossy()
@@ -141,7 +118,7 @@ fn exec_joins_the_containers_namespaces_cgroup_and_root() {
 fn exec_runs_in_the_containers_cgroup_and_passes_signals_on() {
     let env = TestEnv::new();
     let child = start_box(&env, "box", &[]);
-    let id = inspect(&env, "box")["id"].as_str().unwrap().to_string();
+    let id = env.inspect("box")["id"].as_str().unwrap().to_string();
 
     let mut exec = env
         .command(&["exec", "box", "sleep", "300"])

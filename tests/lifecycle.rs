@@ -3,25 +3,11 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{wait_for, TestEnv};
 use portable_pty::{CommandBuilder, PtySize};
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
-    let out = env.hako(&["inspect", name]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn alive(pid: i64) -> bool {
     hako::runtime::container::control::process_alive(pid as i32)
@@ -41,7 +27,7 @@ fn a_detached_container_outlives_its_hako_and_stops_within_the_grace_period() {
         "{}",
         ps.stdout
     );
-    let state = inspect(&env, "bg");
+    let state = env.inspect("bg");
     let (pid, monitor) = (
         state["pid"].as_i64().unwrap(),
         state["monitor_pid"].as_i64().unwrap(),
@@ -54,9 +40,9 @@ fn a_detached_container_outlives_its_hako_and_stops_within_the_grace_period() {
     // sleep as PID 1 ignores SIGTERM: SIGKILL comes after the 2 s grace.
     assert!(started.elapsed() < Duration::from_secs(5));
     wait_for("the exit to be recorded", Duration::from_secs(5), || {
-        inspect(&env, "bg")["status"] == "exited"
+        env.inspect("bg")["status"] == "exited"
     });
-    assert_eq!(inspect(&env, "bg")["exit_code"], 137);
+    assert_eq!(env.inspect("bg")["exit_code"], 137);
     wait_for("the monitor to end", Duration::from_secs(5), || {
         !alive(monitor)
     });
@@ -149,7 +135,7 @@ fn attach_types_into_the_shell_detaches_and_replays_the_scrollback() {
     term.expect("marker-42");
     term.type_text("\x10\x11"); // Ctrl-P Ctrl-Q
     assert_eq!(term.wait_exit(), 0);
-    assert_eq!(inspect(&env, "shell")["status"], "running");
+    assert_eq!(env.inspect("shell")["status"], "running");
 
     // A second attach first shows what the shell printed before.
     let mut again = AttachedTerminal::open(&env, "shell");
@@ -157,7 +143,7 @@ fn attach_types_into_the_shell_detaches_and_replays_the_scrollback() {
     again.type_text("exit 3\r");
     assert_eq!(again.wait_exit(), 3);
     wait_for("the exit", Duration::from_secs(5), || {
-        inspect(&env, "shell")["status"] == "exited"
+        env.inspect("shell")["status"] == "exited"
     });
 
     let out = env.hako(&["attach", "shell"]);
@@ -197,7 +183,7 @@ fn a_killed_monitor_is_never_silently_lost_and_gc_cleans_a_killed_run() {
     let env = TestEnv::new();
     let out = env.hako(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let state = inspect(&env, "orphan");
+    let state = env.inspect("orphan");
     let (pid, monitor) = (
         state["pid"].as_i64().unwrap(),
         state["monitor_pid"].as_i64().unwrap(),
@@ -230,7 +216,7 @@ fn a_killed_monitor_is_never_silently_lost_and_gc_cleans_a_killed_run() {
     wait_for("victim to run", Duration::from_secs(5), || {
         env.hako(&["ps"]).stdout.contains("victim")
     });
-    let victim_pid = inspect(&env, "victim")["pid"].as_i64().unwrap();
+    let victim_pid = env.inspect("victim")["pid"].as_i64().unwrap();
     run.kill().unwrap();
     run.wait().unwrap();
     // The container dies with its hako (parent-death signal).
@@ -251,7 +237,7 @@ fn a_killed_monitor_is_never_silently_lost_and_gc_cleans_a_killed_run() {
         "gc left {:?}",
         env.cgroup_dirs()
     );
-    assert_eq!(inspect(&env, "victim")["status"], "exited");
+    assert_eq!(env.inspect("victim")["status"], "exited");
     assert_eq!(env.hako(&["rm", "victim"]).code, 0);
     env.assert_clean();
 }
@@ -272,9 +258,9 @@ fn fifty_detached_containers_three_rounds_leave_nothing() {
         }
         for (name, code) in &names {
             wait_for(name, Duration::from_secs(20), || {
-                inspect(&env, name)["status"] == "exited"
+                env.inspect(name)["status"] == "exited"
             });
-            assert_eq!(inspect(&env, name)["exit_code"], *code, "{name}");
+            assert_eq!(env.inspect(name)["exit_code"], *code, "{name}");
         }
         let mut args = vec!["rm"];
         args.extend(names.iter().map(|(n, _)| n.as_str()));
@@ -322,7 +308,7 @@ fn several_clients_attach_at_once_and_one_leaving_changes_nothing() {
             seen.push_str(&String::from_utf8_lossy(&bytes));
         }
     }
-    assert_eq!(inspect(&env, "shared")["status"], "running");
+    assert_eq!(env.inspect("shared")["status"], "running");
     assert_eq!(env.hako(&["rm", "-f", "shared"]).code, 0);
     env.assert_clean();
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{status_field, TestEnv};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -34,15 +34,6 @@ fn the_command_is_pid_1_and_sees_only_its_own_processes() {
     // sh itself, and nothing of the host's hundreds of processes.
     assert!(out.stdout.contains("procs=1\n"), "{}", out.stdout);
     env.assert_clean();
-}
-
-fn status_field(stdout: &str, field: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing in {stdout}"))
-        .trim()
-        .to_string()
 }
 
 #[test]

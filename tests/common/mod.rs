@@ -153,6 +153,13 @@ impl TestEnv {
         }
     }
 
+    /// `hako inspect NAME`, which must succeed: the container's state.
+    pub fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.hako(&["inspect", name]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
+    }
+
     /// Asserts that no container, cgroup or mount of this test is left.
     pub fn assert_clean(&self) {
         assert_eq!(
@@ -232,4 +239,26 @@ pub fn build_busybox_rootfs(rootfs: &Path) {
     }
     std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
     std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
+}
+
+/// Polls `check` every 50 ms until it holds; fails after `timeout`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A field of `/proc/<pid>/status` as printed (`CapEff`, `NoNewPrivs` ...).
+pub fn status_field(stdout: &str, field: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} missing in {stdout}"))
+        .trim()
+        .to_string()
 }
