@@ -27,7 +27,7 @@ pub const EXIT_HAKO_ERROR: i32 = 125;
     disable_help_subcommand = true
 )]
 struct Cli {
-    /// Keep images, containers and state under DIR instead of /var/lib/hako and /run/hako.
+    /// Keep images, containers and their state under DIR instead of /var/lib/hako.
     #[arg(long, global = true, env = "HAKO_ROOT", value_name = "DIR")]
     root: Option<PathBuf>,
 
@@ -72,7 +72,7 @@ enum Command {
     Demo(DemoArgs),
     /// The per-container monitor (started by `run -d`; not for people).
     #[command(name = "__monitor", hide = true)]
-    Monitor { lib: PathBuf, run: PathBuf },
+    Monitor { root: PathBuf },
 }
 
 #[derive(Debug, clap::Args)]
@@ -158,8 +158,8 @@ pub fn main() -> i32 {
         Some(Command::Attach(args)) => attach::attach(&paths, args),
         Some(Command::Logs(args)) => attach::logs(&paths, args),
         Some(Command::Gc) => containers::gc(&paths),
-        Some(Command::Monitor { lib, run }) => {
-            crate::runtime::container::monitor::monitor_main(&Paths { lib, run })
+        Some(Command::Monitor { root }) => {
+            crate::runtime::container::monitor::monitor_main(&Paths::under(&root))
         }
         Some(Command::Tui(args)) => dashboard(paths, args),
         Some(Command::Demo(args)) => crate::tui::demo(&paths, &args.cgroup_parent),

@@ -1,18 +1,16 @@
 //! Where hako keeps its files.
 //!
-//! By default images and containers live under `/var/lib/hako` and runtime
-//! state (sockets, locks) under `/run/hako`, as Docker and Podman split them.
-//! `--root DIR` (or `HAKO_ROOT`) puts everything under one directory so that
-//! tests and experiments run side by side without touching each other.
+//! By default images and containers (with their state, logs and attach
+//! sockets) live under `/var/lib/hako`. `--root DIR` (or `HAKO_ROOT`) puts
+//! everything under another directory, so that tests and experiments run
+//! side by side without touching each other.
 
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
-    /// Persistent data: `images/`, `containers/`.
+    /// Everything: `images/`, `containers/`.
     pub lib: PathBuf,
-    /// Runtime data that must not survive a reboot.
-    pub run: PathBuf,
 }
 
 impl Paths {
@@ -20,15 +18,13 @@ impl Paths {
     pub fn system() -> Paths {
         Paths {
             lib: PathBuf::from("/var/lib/hako"),
-            run: PathBuf::from("/run/hako"),
         }
     }
 
-    /// Everything under one directory (`--root`).
+    /// Everything under another directory (`--root`).
     pub fn under(root: &Path) -> Paths {
         Paths {
             lib: root.to_path_buf(),
-            run: root.join("run"),
         }
     }
 

@@ -167,9 +167,6 @@ pub struct ExecShell {
 pub fn exec_command_line(paths: &Paths, id: &str) -> Result<Vec<String>, String> {
     let mut line = vec![];
     if *paths != Paths::system() {
-        if paths.run != paths.lib.join("run") {
-            return Err("x needs the root's usual layout (--root DIR or the system paths)".into());
-        }
         line.push("--root".to_string());
         line.push(paths.lib.display().to_string());
     }

@@ -60,7 +60,6 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
     let mut child = Command::new(exe)
         .arg("__monitor")
         .arg(&paths.lib)
-        .arg(&paths.run)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -93,7 +92,7 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
     }
 }
 
-/// `hako __monitor LIB RUN`: the monitor's entry point. Returns an exit code
+/// `hako __monitor ROOT`: the monitor's entry point. Returns an exit code
 /// for the first, short-lived process; the long-lived one never returns.
 pub fn monitor_main(paths: &Paths) -> i32 {
     let mut json = Vec::new();
