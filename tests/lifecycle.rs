@@ -340,3 +340,19 @@ fn rm_f_while_the_foreground_hako_finishes_the_same_container() {
     }
     env.assert_clean();
 }
+
+#[test]
+fn a_name_belongs_to_one_container_until_it_is_removed() {
+    let env = TestEnv::new();
+    let out = env.hako(&["run", "-d", "--name", "only", "busybox", "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let again = env.hako(&["run", "-d", "--name", "only", "busybox", "true"]);
+    assert_eq!(again.code, 125);
+    assert!(again.stderr.contains("already in use"), "{}", again.stderr);
+    assert_eq!(env.hako(&["ps", "-a", "-q"]).stdout.lines().count(), 1);
+    assert_eq!(env.hako(&["rm", "-f", "only"]).code, 0);
+    // Free again once removed.
+    let out = env.hako(&["run", "--rm", "--name", "only", "busybox", "true"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.assert_clean();
+}

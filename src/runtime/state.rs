@@ -205,6 +205,7 @@ pub fn modify(
 /// finishing the same container at this moment can no longer write into it:
 /// its lock and writes now fail with `NotFound`.
 pub fn bury(dir: &Path) -> Result<(), StateError> {
+    let claimed = read(dir).ok().map(|s| (s.name, s.id));
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
     let tomb = dir.with_file_name(format!(".removed-{name}-{}", std::process::id()));
     match fs::rename(dir, &tomb) {
@@ -212,7 +213,66 @@ pub fn bury(dir: &Path) -> Result<(), StateError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_err("move away", dir)(e)),
     }
+    if let (Some((name, id)), Some(containers)) = (claimed, dir.parent()) {
+        release_name(containers, &name, &id);
+    }
     fs::remove_dir_all(&tomb).map_err(io_err("remove", &tomb))
+}
+
+/// Where the names in use are kept: `containers/.names/<name>` holds the id
+/// of the container that has it, so that starting a container checks one
+/// file instead of reading every stored container's state.
+fn name_file(containers: &Path, name: &str) -> PathBuf {
+    containers.join(".names").join(name)
+}
+
+/// Claims `name` for container `id`; the caller holds the store's lock.
+/// Returns the id of the container that already has the name, if any. A
+/// claim whose container is gone (its hako died half-way) is taken over.
+pub fn claim_name(paths: &Paths, name: &str, id: &str) -> Result<Option<String>, StateError> {
+    let containers = paths.containers();
+    let file = name_file(&containers, name);
+    if let Ok(owner) = fs::read_to_string(&file) {
+        if owner != id && containers.join(&owner).join("state.json").exists() {
+            return Ok(Some(owner));
+        }
+    }
+    let dir = containers.join(".names");
+    fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    fs::write(&file, id).map_err(io_err("write", &file))?;
+    Ok(None)
+}
+
+/// Names claimed by containers that never came to be (their hako died
+/// between the claim and the state file), at least `min_age` old so that a
+/// claim being made right now is left alone. `gc` removes them.
+pub fn stale_name_claims(paths: &Paths, min_age: std::time::Duration) -> Vec<PathBuf> {
+    let containers = paths.containers();
+    let Ok(entries) = fs::read_dir(containers.join(".names")) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let old_enough = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= min_age);
+            let owner = fs::read_to_string(entry.path()).unwrap_or_default();
+            old_enough && !containers.join(owner).join("state.json").exists()
+        })
+        .map(|entry| entry.path())
+        .collect()
+}
+
+/// Gives a name back, if container `id` still holds it.
+pub fn release_name(containers: &Path, name: &str, id: &str) {
+    let file = name_file(containers, name);
+    if fs::read_to_string(&file).is_ok_and(|owner| owner == id) {
+        let _ = fs::remove_file(file);
+    }
 }
 
 /// Directories left by a removal that was itself interrupted (`gc`).
@@ -328,6 +388,26 @@ mod tests {
             resolve(&paths, "zzz"),
             Err(StateError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_name_is_held_until_its_container_is_buried() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let id = "dddd1111-0000-4000-8000-000000000000";
+        let dir = paths.container(id);
+        fs::create_dir_all(&dir).unwrap();
+        assert_eq!(claim_name(&paths, "web", id).unwrap(), None);
+        write(&dir, &sample(id, "web")).unwrap();
+        let other = "eeee1111-0000-4000-8000-000000000000";
+        assert_eq!(
+            claim_name(&paths, "web", other).unwrap(),
+            Some(id.to_string())
+        );
+        bury(&dir).unwrap();
+        assert_eq!(claim_name(&paths, "web", other).unwrap(), None);
+        // A claim whose container never got a state file (its hako died) is taken over.
+        assert_eq!(claim_name(&paths, "web", "ffff").unwrap(), None);
     }
 
     #[test]

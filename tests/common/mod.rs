@@ -147,7 +147,7 @@ impl TestEnv {
             Ok(entries) => entries
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.is_dir())
+                .filter(|p| p.is_dir() && !p.ends_with(".names"))
                 .collect(),
             Err(_) => vec![],
         }
@@ -167,6 +167,10 @@ impl TestEnv {
             Vec::<PathBuf>::new(),
             "containers left behind"
         );
+        let names: Vec<_> = std::fs::read_dir(self.containers_dir().join(".names"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(names.is_empty(), "container names still claimed: {names:?}");
         assert_eq!(
             self.cgroup_dirs(),
             Vec::<PathBuf>::new(),

@@ -99,7 +99,7 @@ pub fn create_and_start(
     let layout = detect_layout().map_err(RunError::hako)?;
     reserve(paths, spec, layout, &dir)?;
     let cleanup_dir = |error: RunError| {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = state::bury(&dir);
         error
     };
 
@@ -231,22 +231,22 @@ fn reserve(
         ))
     })?;
     let _lock = state::lock_dir(&containers, true).map_err(RunError::hako)?;
-    if let Some(other) = state::list(paths)
-        .map_err(RunError::hako)?
-        .into_iter()
-        .find(|c| c.name == spec.name)
-    {
-        return Err(SpecError::NameInUse(spec.name.clone(), other.id).into());
+    if let Some(other) = state::claim_name(paths, &spec.name, &spec.id).map_err(RunError::hako)? {
+        return Err(SpecError::NameInUse(spec.name.clone(), other).into());
     }
-    fs::DirBuilder::new()
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| RunError::hako(format!("failed to create {}: {e}", dir.display())))?;
-    // The container's lock file exists from now until the container is gone.
-    state::lock_dir(dir, true).map_err(|e| {
+    let give_back = |error: RunError| {
+        state::release_name(&containers, &spec.name, &spec.id);
         let _ = fs::remove_dir_all(dir);
-        RunError::hako(e)
+        error
+    };
+    fs::DirBuilder::new().mode(0o700).create(dir).map_err(|e| {
+        give_back(RunError::hako(format!(
+            "failed to create {}: {e}",
+            dir.display()
+        )))
     })?;
+    // The container's lock file exists from now until the container is gone.
+    state::lock_dir(dir, true).map_err(|e| give_back(RunError::hako(e)))?;
     let record = ContainerState {
         id: spec.id.clone(),
         name: spec.name.clone(),
@@ -272,10 +272,7 @@ fn reserve(
         interactive: spec.interactive,
         monitor_pid: None,
     };
-    state::write(dir, &record).map_err(|e| {
-        let _ = fs::remove_dir_all(dir);
-        RunError::hako(e)
-    })?;
+    state::write(dir, &record).map_err(|e| give_back(RunError::hako(e)))?;
     let created = EventKind::Create {
         image: spec.image.name.clone(),
         command: spec.command.clone(),
@@ -453,6 +450,12 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
             let _ = state::write(&dir, &exited);
             let _ = fs::remove_dir_all(dir.join("work"));
             report.recovered.push(exited.name);
+        }
+    }
+    for claim in state::stale_name_claims(paths, std::time::Duration::from_secs(5)) {
+        if fs::remove_file(&claim).is_ok() {
+            let name = claim.file_name().unwrap_or_default().to_string_lossy();
+            report.removed.push(format!("the claim on the name {name}"));
         }
     }
     for tomb in state::leftover_tombs(paths) {
