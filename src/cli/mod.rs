@@ -31,6 +31,16 @@ struct Cli {
     #[arg(long, global = true, env = "HAKO_ROOT", value_name = "DIR")]
     root: Option<PathBuf>,
 
+    /// Parent cgroup of the containers hako starts (run, the dashboard, the demo).
+    #[arg(
+        long,
+        global = true,
+        env = "HAKO_CGROUP_PARENT",
+        default_value = "hako",
+        value_name = "PATH"
+    )]
+    cgroup_parent: String,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -69,44 +79,27 @@ enum Command {
     /// Open the dashboard (the same as `hako` with no command).
     Tui(TuiArgs),
     /// Start three demo containers that each trip a limit within a minute.
-    Demo(DemoArgs),
+    Demo,
     /// The per-container monitor (started by `run -d`; not for people).
     #[command(name = "__monitor", hide = true)]
     Monitor { root: PathBuf },
 }
 
+/// The dashboard's default tick.
+const DEFAULT_TICK_MS: u64 = 1000;
+
 #[derive(Debug, clap::Args)]
 struct TuiArgs {
     /// How often usage is read, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TICK_MS, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     tick: u64,
-    /// Parent cgroup of the containers the dashboard starts.
-    #[arg(
-        long,
-        env = "HAKO_CGROUP_PARENT",
-        default_value = "hako",
-        value_name = "PATH"
-    )]
-    cgroup_parent: String,
 }
 
-#[derive(Debug, clap::Args)]
-struct DemoArgs {
-    /// Parent cgroup of the demo containers.
-    #[arg(
-        long,
-        env = "HAKO_CGROUP_PARENT",
-        default_value = "hako",
-        value_name = "PATH"
-    )]
-    cgroup_parent: String,
-}
-
-fn dashboard(paths: Paths, args: TuiArgs) -> i32 {
+fn dashboard(paths: Paths, args: TuiArgs, cgroup_parent: String) -> i32 {
     crate::tui::run(crate::tui::Options {
         paths,
         tick: std::time::Duration::from_millis(args.tick),
-        cgroup_parent: args.cgroup_parent,
+        cgroup_parent,
     })
 }
 
@@ -144,7 +137,7 @@ pub fn main() -> i32 {
         crate::runtime::container::foreground::default_sigpipe();
     }
     match cli.command {
-        Some(Command::Run(args)) => run::run(&paths, *args),
+        Some(Command::Run(args)) => run::run(&paths, *args, cli.cgroup_parent),
         Some(Command::Image(cmd)) => image::image(&paths, cmd),
         Some(Command::Ps(args)) => containers::ps(&paths, args),
         Some(Command::Rm(args)) => containers::rm(&paths, args),
@@ -161,15 +154,14 @@ pub fn main() -> i32 {
         Some(Command::Monitor { root }) => {
             crate::runtime::container::monitor::monitor_main(&Paths::under(&root))
         }
-        Some(Command::Tui(args)) => dashboard(paths, args),
-        Some(Command::Demo(args)) => crate::tui::demo(&paths, &args.cgroup_parent),
+        Some(Command::Tui(args)) => dashboard(paths, args, cli.cgroup_parent),
+        Some(Command::Demo) => crate::tui::demo(&paths, &cli.cgroup_parent),
         None => dashboard(
             paths,
             TuiArgs {
-                tick: 1000,
-                cgroup_parent: std::env::var("HAKO_CGROUP_PARENT")
-                    .unwrap_or_else(|_| "hako".into()),
+                tick: DEFAULT_TICK_MS,
             },
+            cli.cgroup_parent,
         ),
     }
 }
@@ -211,7 +203,7 @@ mod tests {
         let Some(Command::Run(args)) = cli.command else {
             panic!("not a run");
         };
-        let request = args.into_request();
+        let request = args.into_request("hako".into());
         assert!(request.interactive && request.tty && request.auto_remove);
         assert_eq!(request.hostname.as_deref(), Some("box"));
         assert_eq!(request.command, ["sh", "-c", "echo -n hi"]);

@@ -75,14 +75,6 @@ pub struct RunArgs {
     /// Mount the container's root read-only.
     #[arg(long)]
     read_only: bool,
-    /// Parent cgroup of the container's cgroup.
-    #[arg(
-        long,
-        env = "HAKO_CGROUP_PARENT",
-        default_value = "hako",
-        value_name = "PATH"
-    )]
-    cgroup_parent: String,
     /// Image to run (`host` is built in).
     image: String,
     /// Command and arguments (default: /bin/sh).
@@ -91,7 +83,7 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub(super) fn into_request(self) -> RunRequest {
+    pub(super) fn into_request(self, cgroup_parent: String) -> RunRequest {
         RunRequest {
             image: self.image,
             command: self.command,
@@ -112,14 +104,14 @@ impl RunArgs {
             memory_swap: self.limits.memory_swap,
             cpus: self.limits.cpus,
             pids_limit: self.limits.pids_limit,
-            cgroup_parent: self.cgroup_parent,
+            cgroup_parent,
         }
     }
 }
 
-pub fn run(paths: &Paths, args: RunArgs) -> i32 {
+pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
     let detach = args.detach;
-    let request = args.into_request();
+    let request = args.into_request(cgroup_parent);
     let spec = match ContainerSpec::from_request(paths, &request) {
         Ok(spec) => spec,
         Err(e) => return fail(EXIT_HAKO_ERROR, e),
