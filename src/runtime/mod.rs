@@ -6,6 +6,7 @@
 //! - `image`: the image store (import, safe extraction, the built-in `host` image).
 //! - `cgroup`: cgroup layout detection and one manager per cgroup version.
 //! - `capabilities`: the capability set a container keeps.
+//! - `seccomp`: the syscall filter: profiles, their compiled cache, installing one.
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
 
@@ -17,4 +18,5 @@ pub mod events;
 pub mod image;
 pub mod limits;
 pub mod paths;
+pub mod seccomp;
 pub mod state;
