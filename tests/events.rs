@@ -318,6 +318,7 @@ fn container_state(id: &str, name: &str) -> ContainerState {
         tty: false,
         interactive: false,
         monitor_pid: None,
+        seccomp: None,
     }
 }
 

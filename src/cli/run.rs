@@ -72,6 +72,10 @@ pub struct RunArgs {
     /// Drop a capability (NAME, CAP_NAME or ALL).
     #[arg(long, value_name = "CAP")]
     cap_drop: Vec<String>,
+    /// Security options: seccomp=unconfined (no syscall filter) or
+    /// seccomp=PATH (a profile in Docker's JSON format).
+    #[arg(long, value_name = "seccomp=unconfined|PATH")]
+    security_opt: Vec<String>,
     /// Mount the container's root read-only.
     #[arg(long)]
     read_only: bool,
@@ -105,6 +109,7 @@ impl RunArgs {
             cpus: self.limits.cpus,
             pids_limit: self.limits.pids_limit,
             cgroup_parent,
+            security_opt: self.security_opt,
         }
     }
 }

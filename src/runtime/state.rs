@@ -7,6 +7,7 @@
 use crate::runtime::cgroup::CgroupLayout;
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
+use crate::runtime::seccomp::SeccompProfile;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -105,6 +106,11 @@ pub struct ContainerState {
     /// and reaps it; `None` for a container run in the foreground.
     #[serde(default)]
     pub monitor_pid: Option<i32>,
+    /// The seccomp profile (`default`, `unconfined` or a file with its
+    /// digest); `exec` installs the same program. None for containers made
+    /// before hako had seccomp.
+    #[serde(default)]
+    pub seccomp: Option<SeccompProfile>,
 }
 
 fn root_dir() -> String {
@@ -361,6 +367,7 @@ mod tests {
             tty: false,
             interactive: false,
             monitor_pid: None,
+            seccomp: None,
         }
     }
 

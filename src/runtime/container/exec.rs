@@ -33,8 +33,10 @@
 //! 12. privileges: the container's bounding set, the user (the container's
 //!     unless -u), the process sets (empty for a non-root user), no_new_privs;
 //! 13. no descriptor of hako's reaches the command;
-//! 14. enter the working directory and execute the command, found in the
-//!     container's PATH.
+//! 14. enter the working directory;
+//! 15. install the container's seccomp program (the one its first process
+//!     got, kept in its directory), last, so none of hako's set-up is filtered;
+//! 16. execute the command, found in the container's PATH.
 //!
 //! Back in the caller: the error pipe (O_CLOEXEC) closes when `B`'s execve
 //! succeeds, or carries the reason it did not (exit 127 not found, 126 cannot
@@ -44,12 +46,14 @@
 use super::control;
 use super::foreground;
 use super::init::{
-    close_inherited_fds, drop_privileges, find_executable, join_cgroup, restore_signals, step_err,
+    close_inherited_fds, drop_privileges, find_executable, install_seccomp, join_cgroup,
+    restore_signals, step_err,
 };
 use super::lifecycle::RunError;
 use super::spec::User;
 use super::SetupError;
 use crate::runtime::paths::Paths;
+use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
 use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
@@ -131,7 +135,10 @@ pub fn start(
         },
         other => RunError::hako(other),
     })?;
-    let plan = ExecPlan::new(&current, request)?;
+    let mut plan = ExecPlan::new(&current, request)?;
+    plan.seccomp =
+        seccomp::program_for_exec(current.seccomp.as_ref(), &paths.container(&current.id))
+            .map_err(RunError::hako)?;
     let pid = match current.pid {
         Some(pid) if control::is_running(&current) => Pid::from_raw(pid),
         _ => return Err(not_running(&current)),
@@ -216,6 +223,8 @@ struct ExecPlan {
     gid: u32,
     /// The container's capabilities: the bounding set, and the process sets for root.
     capabilities: CapsHashSet,
+    /// The container's seccomp program, read from its directory.
+    seccomp: Option<BpfProgram>,
 }
 
 impl ExecPlan {
@@ -265,6 +274,7 @@ impl ExecPlan {
             uid,
             gid,
             capabilities,
+            seccomp: None,
         })
     }
 }
@@ -474,7 +484,7 @@ fn relay_signals(command: Pid) -> i32 {
     }
 }
 
-/// The command `B`: steps 10 to 14. Never returns.
+/// The command `B`: steps 10 to 16. Never returns.
 fn command_main(ctx: &JoinContext) -> ! {
     let error = match command_steps(ctx) {
         Ok(never) => match never {},
@@ -506,13 +516,18 @@ fn command_steps(ctx: &JoinContext) -> Result<Infallible, SetupError> {
     // 13. No descriptor of hako's reaches the command.
     close_inherited_fds()?;
 
-    // 14. The working directory, then the command.
+    // 14. The working directory.
     nix::unistd::chdir(&plan.workdir).map_err(|e| {
         SetupError::new(format!(
             "failed to enter the working directory {}: {e}",
             plan.workdir.display()
         ))
     })?;
+
+    // 15. The container's seccomp filter, last, after no_new_privs.
+    install_seccomp(plan.seccomp.as_ref())?;
+
+    // 16. The command, found in the container's PATH.
     let program = find_executable(&plan.program, &plan.env)?;
     let path = CString::new(program.to_string_lossy().as_bytes())
         .map_err(|_| SetupError::new(format!("{} contains a NUL byte", program.display())))?;

@@ -11,6 +11,7 @@ use super::network;
 use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
+use crate::runtime::seccomp::BpfProgram;
 use caps::CapsHashSet;
 use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
 use nix::sched::{unshare, CloneFlags};
@@ -41,6 +42,8 @@ pub struct InitContext<'a> {
     pub stdio: Option<[RawFd; 3]>,
     /// Write end of the error pipe; closed by `execve` (O_CLOEXEC) on success.
     pub error_pipe: RawFd,
+    /// The seccomp program, compiled by the parent; none when unconfined.
+    pub seccomp: Option<&'a BpfProgram>,
 }
 
 /// Runs the set-up and executes the command. Returns only on failure, with
@@ -120,13 +123,19 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     // 9. No descriptor of hako's reaches the command.
     close_inherited_fds()?;
 
-    // 10. Run the command.
+    // 10. The working directory.
     nix::unistd::chdir(&spec.workdir).map_err(|e| {
         SetupError::new(format!(
             "failed to enter the working directory {}: {e}",
             spec.workdir.display()
         ))
     })?;
+
+    // 11. The seccomp filter, last, after no_new_privs: none of hako's own
+    //     set-up is filtered; from here on only the PATH search and execve run.
+    install_seccomp(ctx.seccomp)?;
+
+    // 12. Run the command.
     exec_command(spec)
 }
 
@@ -227,6 +236,16 @@ pub(super) fn close_inherited_fds() -> Result<(), SetupError> {
         let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
     }
     Ok(())
+}
+
+/// Installs the container's seccomp program, if it has one.
+pub(super) fn install_seccomp(program: Option<&BpfProgram>) -> Result<(), SetupError> {
+    match program {
+        Some(program) => program
+            .install()
+            .map_err(|e| SetupError::new(format!("failed to install the seccomp filter: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Finds the command as a shell would, in the container's PATH.

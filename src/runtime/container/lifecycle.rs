@@ -18,6 +18,7 @@ use crate::runtime::capabilities;
 use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
+use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError, Status};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
@@ -97,11 +98,23 @@ pub fn create_and_start(
 ) -> Result<RunningContainer, RunError> {
     let dir = paths.container(&spec.id);
     let layout = detect_layout().map_err(RunError::hako)?;
+    // The compiled filter, read before anything exists; the container's
+    // process only installs it (seccomp.rs).
+    let seccomp = spec
+        .seccomp
+        .program
+        .as_deref()
+        .map(BpfProgram::read)
+        .transpose()
+        .map_err(RunError::hako)?;
     reserve(paths, spec, layout, &dir)?;
     let cleanup_dir = |error: RunError| {
         let _ = state::bury(&dir);
         error
     };
+    if let Some(program) = &spec.seccomp.program {
+        seccomp::keep_for_exec(program, &dir).map_err(|e| cleanup_dir(RunError::hako(e)))?;
+    }
 
     let cgroup = Cgroup::for_container(
         layout,
@@ -160,6 +173,7 @@ pub fn create_and_start(
             ContainerIo::Fds(fds) => Some(fds),
         },
         error_pipe: error_write.as_raw_fd(),
+        seccomp: seccomp.as_ref(),
     };
     let pid = clone_first_process(&ctx, spec.network).map_err(undo)?;
     drop(error_write);
@@ -271,6 +285,7 @@ fn reserve(
         tty: spec.tty,
         interactive: spec.interactive,
         monitor_pid: None,
+        seccomp: Some(spec.seccomp.profile.clone()),
     };
     state::write(dir, &record).map_err(|e| give_back(RunError::hako(e)))?;
     let created = EventKind::Create {

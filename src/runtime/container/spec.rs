@@ -8,6 +8,7 @@ use crate::runtime::capabilities::{self, CapabilityError};
 use crate::runtime::image::{Image, ImageError, ImageStore};
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
+use crate::runtime::seccomp::{self, Seccomp, SeccompError};
 use caps::CapsHashSet;
 use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
@@ -21,6 +22,8 @@ pub enum SpecError {
     Capability(#[from] CapabilityError),
     #[error(transparent)]
     Image(#[from] ImageError),
+    #[error(transparent)]
+    Seccomp(#[from] SeccompError),
     #[error("invalid --volume {0:?}: use HOSTDIR:CTRDIR or HOSTDIR:CTRDIR:ro with absolute paths")]
     BadVolume(String),
     #[error("--volume source {0} does not exist on the host")]
@@ -66,6 +69,8 @@ pub struct RunRequest {
     pub cpus: Option<String>,
     pub pids_limit: Option<String>,
     pub cgroup_parent: String,
+    /// `--security-opt` values, e.g. `seccomp=unconfined`.
+    pub security_opt: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +110,8 @@ pub struct ContainerSpec {
     pub volumes: Vec<Volume>,
     pub network: Network,
     pub capabilities: CapsHashSet,
+    /// The syscall filter: its profile and compiled program.
+    pub seccomp: Seccomp,
     pub read_only: bool,
     pub interactive: bool,
     pub tty: bool,
@@ -125,6 +132,9 @@ impl ContainerSpec {
             request.pids_limit.as_deref(),
         )?;
         let capabilities = capabilities::compute(&request.cap_add, &request.cap_drop)?;
+        // Checked (and compiled, unless cached) here, before anything of the
+        // container exists; the program depends on the capabilities.
+        let seccomp = seccomp::prepare(&paths.lib, &request.security_opt, &capabilities)?;
         let volumes = request
             .volumes
             .iter()
@@ -180,6 +190,7 @@ impl ContainerSpec {
             volumes,
             network,
             capabilities,
+            seccomp,
             read_only: request.read_only,
             interactive: request.interactive,
             tty: request.tty,

@@ -174,6 +174,31 @@ pub fn prepare(
     })
 }
 
+/// Copies a container's program into its directory, so that `exec` installs
+/// the same filter even after the cache is cleared or hako is upgraded.
+pub fn keep_for_exec(program: &Path, container_dir: &Path) -> Result<(), String> {
+    let kept = container_dir.join(CONTAINER_PROGRAM);
+    fs::copy(program, &kept).map(|_| ()).map_err(|e| {
+        format!(
+            "failed to copy the seccomp program {} to {}: {e}",
+            program.display(),
+            kept.display()
+        )
+    })
+}
+
+/// The program `exec` installs in a container with `profile`: none for an
+/// unconfined container (or one made before hako had seccomp).
+pub fn program_for_exec(
+    profile: Option<&SeccompProfile>,
+    container_dir: &Path,
+) -> Result<Option<BpfProgram>, String> {
+    match profile {
+        None | Some(SeccompProfile::Unconfined) => Ok(None),
+        Some(_) => BpfProgram::read(&container_dir.join(CONTAINER_PROGRAM)).map(Some),
+    }
+}
+
 /// Where compiled programs are kept.
 pub fn cache_dir(store: &Path) -> PathBuf {
     store.join("cache").join("seccomp")
