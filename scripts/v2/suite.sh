@@ -713,6 +713,42 @@ else
     detail left "$left"; known_add
 fi
 
+# ---- 9. seccomp: the default profile refuses a user namespace, in run and exec -------
+# (the cgroup-namespace escape of issue 8 starts with one); unconfined allows it.
+SC_SCRIPT='echo mode=$(awk "/^Seccomp:/ { print \$2 }" /proc/self/status); unshare -U -r true; echo rc=$?'
+hk run --rm busybox sh -c "$SC_SCRIPT"
+if [ "$RC" = 0 ] && [ "$OUT" = "$(printf 'mode=2\nrc=1')" ]; then
+    pass seccomp-default "run: filter mode 2, unshare -U -r refused"
+else
+    fail seccomp-default "want 'mode=2' and 'rc=1' (unshare refused)"; show_run
+fi
+hk run --rm --security-opt seccomp=unconfined busybox sh -c "$SC_SCRIPT"
+if [ "$RC" = 0 ] && [ "$OUT" = "$(printf 'mode=0\nrc=0')" ]; then
+    pass seccomp-unconfined "run --security-opt seccomp=unconfined: no filter, unshare -U -r works"
+else
+    fail seccomp-unconfined "want 'mode=0' and 'rc=0'"; show_run
+fi
+hk run -d --name scbox busybox sleep 600
+if [ "$RC" = 0 ]; then
+    hk exec scbox sh -c "$SC_SCRIPT"
+    if [ "$RC" = 0 ] && [ "$OUT" = "$(printf 'mode=2\nrc=1')" ]; then
+        pass seccomp-exec "exec: the container's filter, unshare -U -r refused"
+    else
+        fail seccomp-exec "want 'mode=2' and 'rc=1' from exec"; show_run
+    fi
+    hk rm -f scbox
+else
+    fail seccomp-exec "run -d failed"; show_run
+fi
+n1=$(ls "$ROOT/cache/seccomp" 2>/dev/null | wc -l)
+hk run --rm busybox true
+n2=$(ls "$ROOT/cache/seccomp" 2>/dev/null | wc -l)
+if [ "$RC" = 0 ] && [ "$n1" -ge 1 ] && [ "$n1" = "$n2" ]; then
+    pass seccomp-cache "$n1 compiled program(s) in $ROOT/cache/seccomp, none added by another default start"
+else
+    fail seccomp-cache "want the same count (>= 1) of programs in $ROOT/cache/seccomp before and after a start: $n1, then $n2"; show_run
+fi
+
 # ---- the end -----------------------------------------------------------------------
 for p in $BGPIDS; do kill -0 "$p" 2>/dev/null && say "warning: background pid $p still running" && kill -9 "$p"; done
 # busybox timeout's watchdogs leave $NESTED within a second of their program.

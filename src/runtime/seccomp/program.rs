@@ -31,7 +31,7 @@ impl BpfProgram {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<BpfProgram, String> {
-        if bytes.is_empty() || bytes.len() % 8 != 0 {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(8) {
             return Err(format!("{} bytes is not whole instructions", bytes.len()));
         }
         let filters: Vec<libc::sock_filter> = bytes
