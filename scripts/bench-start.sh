@@ -4,6 +4,16 @@
 # a floor) in a single hyperfine run, then prints medians and the ratio of each
 # median to crun's.
 #
+# Two groups in that one run:
+# - without seccomp: hako with --security-opt seccomp=unconfined, crun and runc
+#   with their `spec` templates (no seccomp);
+# - with Docker's seccomp profile: hako with its default profile and with
+#   podman's /usr/share/containers/seccomp.json (--security-opt seccomp=PATH),
+#   crun with the same podman profile turned into config.json's
+#   `linux.seccomp` (includes/excludes resolved for the bundle's capabilities,
+#   as Docker does). crun compiles the profile at every start; hako loads the
+#   program it compiled once (ROOT/cache/seccomp), which the check run fills.
+#
 # This is a benchmark, not a test: it needs root, changes nothing on the host
 # that it does not undo, and its numbers are only as steady as the machine.
 #
@@ -25,6 +35,8 @@ HAKO="$REPO/target/release/hako"
 TAG="hako-bench-$$"
 CGROUP_PARENT="$TAG"            # one cgroup parent for all three runtimes
 CRUN_ID="bench-crun-$$"
+CRUN_SECCOMP_ID="bench-crun-seccomp-$$"
+DOCKER_PROFILE=/usr/share/containers/seccomp.json   # podman's copy of Docker's profile
 RUNC_ID="bench-runc-$$"
 CGROUP_FS=/sys/fs/cgroup
 UNIFIED="$CGROUP_FS/unified"
@@ -89,7 +101,10 @@ cleanup() {
     log "cleaning up"
     # crun also refuses `delete` on the hybrid host, so delete inside the
     # namespace as well. Normally there is nothing to delete: `run` deletes.
-    if command -v crun >/dev/null; then "${IN_NS[@]}" crun delete -f "$CRUN_ID" >/dev/null 2>&1; fi
+    if command -v crun >/dev/null; then
+        "${IN_NS[@]}" crun delete -f "$CRUN_ID" >/dev/null 2>&1
+        "${IN_NS[@]}" crun delete -f "$CRUN_SECCOMP_ID" >/dev/null 2>&1
+    fi
     if command -v runc >/dev/null; then "${IN_NS[@]}" runc delete -f "$RUNC_ID" >/dev/null 2>&1; fi
     remove_bench_cgroups
     if [[ -n $WORK && -d $WORK ]]; then
@@ -127,6 +142,7 @@ missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v crun >/dev/null || missing+=(crun)
 command -v runc >/dev/null || missing+=(runc)
+[[ -f $DOCKER_PROFILE ]] || missing+=(golang-github-containers-common)
 if ! command -v busybox >/dev/null || ldd "$(command -v busybox)" >/dev/null 2>&1; then
     missing+=(busybox-static)
 fi
@@ -169,13 +185,13 @@ log "importing it into $HAKO_ROOT"
 # Limits match the hako command line: 64 MiB memory, 1 CPU, 64 pids. The cgroup
 # is put under the bench parent too; without cgroupsPath the runtimes would
 # nest it inside whatever cgroup this script happens to run in.
-make_bundle() { # RUNTIME ID
-    local runtime=$1 id=$2 bundle="$WORK/bundle-$1"
+make_bundle() { # RUNTIME ID [SECCOMP_PROFILE]
+    local runtime=$1 id=$2 profile=${3:-} bundle="$WORK/bundle-$2"
     mkdir -p "$bundle"
     (cd "$bundle" && "$runtime" spec) >&2
-    python3 - "$bundle/config.json" "$ROOTFS" "/$CGROUP_PARENT/$id" <<'EOF'
-import json, sys
-path, rootfs, cgroups_path = sys.argv[1:]
+    python3 - "$bundle/config.json" "$ROOTFS" "/$CGROUP_PARENT/$id" "$profile" <<'EOF'
+import json, os, platform, sys
+path, rootfs, cgroups_path, profile_path = sys.argv[1:]
 with open(path) as f:
     config = json.load(f)
 config["process"]["args"] = ["/bin/true"]
@@ -187,12 +203,44 @@ resources = linux.setdefault("resources", {})
 resources["memory"] = {"limit": 64 * 1024 * 1024}
 resources["cpu"] = {"quota": 100000, "period": 100000}
 resources["pids"] = {"limit": 64}
+if profile_path:
+    # Docker's profile format to the OCI form: keep the native architecture's
+    # archMap entry, and the rules whose includes/excludes hold for this
+    # bundle's bounding set, architecture and kernel (Docker's reading).
+    with open(profile_path) as f:
+        profile = json.load(f)
+    caps = set(config["process"]["capabilities"]["bounding"])
+    kernel = tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2])
+    version = lambda v: tuple(int(x) for x in v.split(".")[:2])
+    native = "SCMP_ARCH_X86_64"
+    arches = []
+    for entry in profile.get("archMap") or []:
+        if entry["architecture"] == native:
+            arches = [native] + (entry.get("subArchitectures") or [])
+    rules = []
+    for rule in profile.get("syscalls") or []:
+        inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
+        if not all(c in caps for c in inc.get("caps") or []): continue
+        if inc.get("arches") and "amd64" not in inc["arches"]: continue
+        if inc.get("minKernel") and kernel < version(inc["minKernel"]): continue
+        if any(c in caps for c in exc.get("caps") or []): continue
+        if "amd64" in (exc.get("arches") or []): continue
+        if exc.get("minKernel") and kernel >= version(exc["minKernel"]): continue
+        out = {"names": rule["names"], "action": rule["action"]}
+        if rule.get("errnoRet") is not None: out["errnoRet"] = rule["errnoRet"]
+        if rule.get("args"): out["args"] = rule["args"]
+        rules.append(out)
+    seccomp = {"defaultAction": profile["defaultAction"], "architectures": arches, "syscalls": rules}
+    if profile.get("defaultErrnoRet") is not None:
+        seccomp["defaultErrnoRet"] = profile["defaultErrnoRet"]
+    linux["seccomp"] = seccomp
 with open(path, "w") as f:
     json.dump(config, f, indent=2)
 EOF
     echo "$bundle"
 }
 CRUN_BUNDLE=$(make_bundle crun "$CRUN_ID")
+CRUN_SECCOMP_BUNDLE=$(make_bundle crun "$CRUN_SECCOMP_ID" "$DOCKER_PROFILE")
 RUNC_BUNDLE=$(make_bundle runc "$RUNC_ID")
 
 # --- 4. check each command once, then time them together -----------------------
@@ -221,9 +269,14 @@ try_command() { # NAME REQUIRED COMMAND...
     fi
 }
 
-try_command hako yes "$HAKO" --root "$HAKO_ROOT" run --rm --memory 64m --cpus 1 --pids-limit 64 \
-    busybox /bin/true
+HAKO_RUN=("$HAKO" --root "$HAKO_ROOT" run --rm --memory 64m --cpus 1 --pids-limit 64)
+try_command hako yes "${HAKO_RUN[@]}" --security-opt seccomp=unconfined busybox /bin/true
 try_command crun yes crun run --bundle "$CRUN_BUNDLE" "$CRUN_ID"
+# With Docker's seccomp profile (the check runs fill hako's cache).
+try_command "hako seccomp default" yes "${HAKO_RUN[@]}" busybox /bin/true
+try_command "hako seccomp podman" yes "${HAKO_RUN[@]}" --security-opt "seccomp=$DOCKER_PROFILE" \
+    busybox /bin/true
+try_command "crun seccomp podman" yes crun run --bundle "$CRUN_SECCOMP_BUNDLE" "$CRUN_SECCOMP_ID"
 try_command runc yes runc run --bundle "$RUNC_BUNDLE" "$RUNC_ID"
 # Floor: namespaces and a chroot, no cgroups, no runtime.
 try_command "unshare (floor)" no unshare -muinpf --mount-proc "--root=$ROOTFS" /bin/true
@@ -246,6 +299,7 @@ if [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null) ]]; then hako_rev+=" (
 
 echo
 echo "container start, /bin/true in a fresh busybox container, 64 MiB / 1 CPU / 64 pids"
+echo "          (rows without 'seccomp' run without a filter; 'podman' is $DOCKER_PROFILE)"
 echo "date:     $(date '+%Y-%m-%d %H:%M:%S %Z')"
 echo "machine:  $(nproc) CPUs (${cpu_model:-unknown CPU}), kernel $(uname -r)"
 echo "cgroups:  host $HOST_LAYOUT; benchmark sees $BENCH_LAYOUT"
@@ -277,12 +331,18 @@ print("  ".join("-" * w for w in widths))
 for row in rows:
     print(line(row))
 
-hako = next((r for r in results if r["command"] == "hako"), None)
+by_name = {r["command"]: r for r in results}
 print()
-if hako and crun:
-    print(f"headline: hako/crun median = {hako['median'] / crun['median']:.2f}")
-else:
-    print("headline: n/a (hako or crun was not timed)")
+for label, a, b in [
+    ("headline", "hako", "crun"),
+    ("seccomp", "hako seccomp default", "crun seccomp podman"),
+    ("seccomp, same file", "hako seccomp podman", "crun seccomp podman"),
+]:
+    if a in by_name and b in by_name:
+        goal = " (goal: <= 0.50)" if label.startswith("seccomp") else ""
+        print(f"{label}: {a} / {b} median = {by_name[a]['median'] / by_name[b]['median']:.2f}{goal}")
+    else:
+        print(f"{label}: n/a ({a} or {b} was not timed)")
 EOF
 
 if ((${#FAILED[@]})); then
