@@ -471,6 +471,33 @@ mod tests {
     }
 
     #[test]
+    fn the_forms_of_mobys_default_json_parse() {
+        // As moby writes them: a null subArchitectures, args without
+        // valueTwo, rules with comments, includes and excludes together.
+        let text = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,
+            "archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]},
+                       {"architecture":"SCMP_ARCH_RISCV64","subArchitectures":null}],
+            "syscalls":[
+              {"names":["read"],"action":"SCMP_ACT_ALLOW"},
+              {"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":40,"op":"SCMP_CMP_NE"}]},
+              {"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}],
+               "comment":"s390","includes":{"arches":["s390","s390x"]},"excludes":{"caps":["CAP_SYS_ADMIN"]}},
+              {"names":["ptrace"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4.8"}}
+            ]}"#;
+        let profile = Profile::parse(text, "moby").unwrap();
+        assert_eq!(profile.rules.len(), 4);
+        assert_eq!(
+            profile.rules[2].args[0].compare,
+            Compare::MaskedEqual { mask: 2114060288 }
+        );
+        assert_eq!(profile.rules[2].args[0].value, 0);
+        let caps = vec![];
+        let t = target(&caps);
+        let names: Vec<&str> = profile.rules_for(&t).map(|r| r.names[0].as_str()).collect();
+        assert_eq!(names, ["read", "socket", "ptrace"]);
+    }
+
+    #[test]
     fn kernel_versions() {
         assert_eq!(parse_kernel_version("4.8"), Some((4, 8)));
         assert_eq!(parse_kernel_version("6.18.0-1-amd64"), Some((6, 18)));
