@@ -63,6 +63,26 @@ pub(super) fn make_dirs(
     }
 }
 
+/// Makes the one directory `dir` (its parent exists), pushing it onto `made`; one left
+/// by an earlier hako is fine.
+pub(super) fn make_dir(dir: &Path, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            made.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => {
+            let hint = create_dir_hint(&error);
+            Err(CgroupError::CreateDir {
+                path: dir.to_path_buf(),
+                error,
+                hint,
+            })
+        }
+    }
+}
+
 /// Takes away the directories `make_dirs` made, deepest first, after a later step
 /// failed. The first error is what the user needs; this one is only tidying up.
 pub(super) fn remove_made(made: &[PathBuf]) {
@@ -123,7 +143,7 @@ fn pids_in(dir: &Path) -> Result<Vec<i32>, CgroupError> {
 
 /// `dir` and every cgroup below it, deepest first (the order rmdir needs). A container
 /// may have made sub-cgroups of its own.
-fn subtree(dir: &Path) -> Vec<PathBuf> {
+pub(super) fn subtree(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
