@@ -148,11 +148,13 @@ fn exec_runs_in_the_containers_cgroup_and_passes_signals_on() {
         }
         false
     });
-    // In every hierarchy, both are in the container's cgroup.
+    // In every hierarchy, both are in the container's cgroup, in the leaf that
+    // holds its processes.
     let dirs = env.cgroup_dirs();
     assert!(!dirs.is_empty());
     for dir in dirs {
-        let procs = std::fs::read_to_string(Path::new(&dir).join(&id).join("cgroup.procs"))
+        let procs = Path::new(&dir).join(&id).join(hako::runtime::cgroup::LEAF);
+        let procs = std::fs::read_to_string(procs.join("cgroup.procs"))
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let procs: Vec<&str> = procs.lines().collect();
         assert!(
