@@ -93,16 +93,19 @@ pub(super) fn remove_made(made: &[PathBuf]) {
 
 /// Kills every process in the cgroups `dirs` and their sub-cgroups, and waits (at most
 /// `REMOVE_WAIT`) until none is left. Processes that outlive the wait make the rmdir
-/// that follows fail, with an error naming the cgroup.
-pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
+/// that follows fail, with an error naming the cgroup. Returns the subtree of each of
+/// `dirs` as the last look found it, for `remove_tree`: walking the trees again costs
+/// a directory read per cgroup at every removal.
+pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
     // hako itself never runs inside a container's cgroup; if it somehow did, killing
     // it would leave the cgroup behind anyway.
     let this_process = std::process::id() as i32;
     loop {
         let mut found_any = false;
-        for dir in dirs.iter().flat_map(|dir| subtree(dir)) {
-            for pid in pids_in(&dir)? {
+        let trees: Vec<Vec<PathBuf>> = dirs.iter().map(|dir| subtree(dir)).collect();
+        for dir in trees.iter().flatten() {
+            for pid in pids_in(dir)? {
                 if pid == this_process {
                     continue;
                 }
@@ -112,7 +115,7 @@ pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
                     Err(error) => {
                         return Err(CgroupError::Kill {
                             pid,
-                            path: dir,
+                            path: dir.clone(),
                             error,
                         })
                     }
@@ -120,7 +123,7 @@ pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
             }
         }
         if !found_any || Instant::now() >= deadline {
-            return Ok(());
+            return Ok(trees);
         }
         sleep(POLL);
     }
@@ -156,11 +159,11 @@ pub(super) fn subtree(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Removes the cgroup `dir` and its sub-cgroups. Already gone is fine; EBUSY (the
-/// kernel still tearing down the last process) is retried for up to `REMOVE_WAIT`.
-pub(super) fn remove_cgroup(dir: &Path) -> Result<(), CgroupError> {
+/// Removes the cgroups of one `subtree`, deepest first. Already gone is fine; EBUSY
+/// (the kernel still tearing down the last process) is retried for up to `REMOVE_WAIT`.
+pub(super) fn remove_tree(subtree: &[PathBuf]) -> Result<(), CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
-    for cgroup in subtree(dir) {
+    for cgroup in subtree.iter().cloned() {
         loop {
             match fs::remove_dir(&cgroup) {
                 Ok(()) => break,
@@ -251,9 +254,14 @@ mod tests {
         let base = root.path();
         fs::create_dir_all(base.join("hako/web/c1")).unwrap();
         fs::create_dir_all(base.join("hako/other")).unwrap();
-        kill_all(&[base.join("hako/web/c1")]).unwrap();
-        remove_cgroup(&base.join("hako/web/c1")).unwrap();
-        remove_cgroup(&base.join("hako/web/c1")).unwrap();
+        fs::create_dir(base.join("hako/web/c1/payload")).unwrap();
+        let trees = kill_all(&[base.join("hako/web/c1")]).unwrap();
+        assert_eq!(
+            trees,
+            [[base.join("hako/web/c1/payload"), base.join("hako/web/c1")]]
+        );
+        remove_tree(&trees[0]).unwrap();
+        remove_tree(&trees[0]).unwrap();
         remove_empty_parents(base, Path::new("hako/web"));
         assert!(!base.join("hako/web").exists());
         // `hako` still holds another container's parent, so it stays.
