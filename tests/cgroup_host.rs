@@ -149,7 +149,18 @@ fn a_container_cgroup_limits_counts_and_is_removed_with_its_processes() {
     assert!(!devices.contains("a *:*"), "{devices}");
 
     let pid = test.start_inside(Command::new("sleep").arg("30"));
-    assert_eq!(test.read("pids", "cgroup.procs"), pid.to_string());
+    // The process is one level below the limits, in every hierarchy.
+    assert_eq!(test.read("pids", "payload/cgroup.procs"), pid.to_string());
+    assert_eq!(test.read("pids", "cgroup.procs"), "");
+    // In the hierarchies where hako writes nothing it stays in the container's own
+    // cgroup, a namespace root of its own all the same.
+    for hierarchy in ["cpuset", "blkio", "systemd", "unified"] {
+        assert_eq!(
+            test.read(hierarchy, "cgroup.procs"),
+            pid.to_string(),
+            "{hierarchy}"
+        );
+    }
     let stats = test.cgroup.stats().unwrap();
     assert_eq!(stats.pids_current, Some(1));
     assert_eq!(stats.pids_limit, Some(32));
@@ -358,7 +369,9 @@ fn the_v2_manager_works_on_the_unified_mount() {
     test.cgroup.create(&Limits::default()).unwrap();
     let pid = test.start_inside(Command::new("sleep").arg("30"));
     assert_eq!(
-        fs::read_to_string(dir.join("cgroup.procs")).unwrap().trim(),
+        fs::read_to_string(dir.join("payload/cgroup.procs"))
+            .unwrap()
+            .trim(),
         pid.to_string()
     );
     let stats = test.cgroup.stats().unwrap();

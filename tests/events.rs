@@ -99,6 +99,12 @@ impl Watched {
             cgroups_named(Path::new(CGROUP_ROOT), &self.parent),
             Vec::<PathBuf>::new()
         );
+        // Killed processes whose parent had exited stay zombies until init reaps
+        // them, and a zombie still names its (deleted) cgroup.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !processes_in(&self.parent).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(processes_in(&self.parent), Vec::<String>::new());
     }
 }

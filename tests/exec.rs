@@ -148,17 +148,21 @@ fn exec_runs_in_the_containers_cgroup_and_passes_signals_on() {
         }
         false
     });
-    // In every hierarchy, both are in the container's cgroup.
+    // In every hierarchy, both are in the container's cgroup: in the leaf that holds
+    // its processes where hako made one, else in the container's own directory.
     let dirs = env.cgroup_dirs();
     assert!(!dirs.is_empty());
     for dir in dirs {
-        let procs = std::fs::read_to_string(Path::new(&dir).join(&id).join("cgroup.procs"))
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let own = Path::new(&dir).join(&id);
+        let leaf = own.join(hako::runtime::cgroup::LEAF);
+        let procs_dir = if leaf.is_dir() { leaf } else { own };
+        let procs = std::fs::read_to_string(procs_dir.join("cgroup.procs"))
+            .unwrap_or_else(|e| panic!("{}: {e}", procs_dir.display()));
         let procs: Vec<&str> = procs.lines().collect();
         assert!(
             procs.contains(&joiner.as_str()) && procs.contains(&command.as_str()),
             "{}: {procs:?} lacks {joiner} and {command}",
-            dir.display()
+            procs_dir.display()
         );
     }
 

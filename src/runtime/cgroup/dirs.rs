@@ -63,6 +63,26 @@ pub(super) fn make_dirs(
     }
 }
 
+/// Makes the one directory `dir` (its parent exists), pushing it onto `made`; one left
+/// by an earlier hako is fine.
+pub(super) fn make_dir(dir: &Path, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            made.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => {
+            let hint = create_dir_hint(&error);
+            Err(CgroupError::CreateDir {
+                path: dir.to_path_buf(),
+                error,
+                hint,
+            })
+        }
+    }
+}
+
 /// Takes away the directories `make_dirs` made, deepest first, after a later step
 /// failed. The first error is what the user needs; this one is only tidying up.
 pub(super) fn remove_made(made: &[PathBuf]) {
@@ -73,16 +93,19 @@ pub(super) fn remove_made(made: &[PathBuf]) {
 
 /// Kills every process in the cgroups `dirs` and their sub-cgroups, and waits (at most
 /// `REMOVE_WAIT`) until none is left. Processes that outlive the wait make the rmdir
-/// that follows fail, with an error naming the cgroup.
-pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
+/// that follows fail, with an error naming the cgroup. Returns the subtree of each of
+/// `dirs` as the last look found it, for `remove_tree`: walking the trees again costs
+/// a directory read per cgroup at every removal.
+pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
     // hako itself never runs inside a container's cgroup; if it somehow did, killing
     // it would leave the cgroup behind anyway.
     let this_process = std::process::id() as i32;
     loop {
         let mut found_any = false;
-        for dir in dirs.iter().flat_map(|dir| subtree(dir)) {
-            for pid in pids_in(&dir)? {
+        let trees: Vec<Vec<PathBuf>> = dirs.iter().map(|dir| subtree(dir)).collect();
+        for dir in trees.iter().flatten() {
+            for pid in pids_in(dir)? {
                 if pid == this_process {
                     continue;
                 }
@@ -92,7 +115,7 @@ pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
                     Err(error) => {
                         return Err(CgroupError::Kill {
                             pid,
-                            path: dir,
+                            path: dir.clone(),
                             error,
                         })
                     }
@@ -100,7 +123,7 @@ pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<(), CgroupError> {
             }
         }
         if !found_any || Instant::now() >= deadline {
-            return Ok(());
+            return Ok(trees);
         }
         sleep(POLL);
     }
@@ -123,7 +146,7 @@ fn pids_in(dir: &Path) -> Result<Vec<i32>, CgroupError> {
 
 /// `dir` and every cgroup below it, deepest first (the order rmdir needs). A container
 /// may have made sub-cgroups of its own.
-fn subtree(dir: &Path) -> Vec<PathBuf> {
+pub(super) fn subtree(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
@@ -136,11 +159,11 @@ fn subtree(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Removes the cgroup `dir` and its sub-cgroups. Already gone is fine; EBUSY (the
-/// kernel still tearing down the last process) is retried for up to `REMOVE_WAIT`.
-pub(super) fn remove_cgroup(dir: &Path) -> Result<(), CgroupError> {
+/// Removes the cgroups of one `subtree`, deepest first. Already gone is fine; EBUSY
+/// (the kernel still tearing down the last process) is retried for up to `REMOVE_WAIT`.
+pub(super) fn remove_tree(subtree: &[PathBuf]) -> Result<(), CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
-    for cgroup in subtree(dir) {
+    for cgroup in subtree.iter().cloned() {
         loop {
             match fs::remove_dir(&cgroup) {
                 Ok(()) => break,
@@ -231,9 +254,14 @@ mod tests {
         let base = root.path();
         fs::create_dir_all(base.join("hako/web/c1")).unwrap();
         fs::create_dir_all(base.join("hako/other")).unwrap();
-        kill_all(&[base.join("hako/web/c1")]).unwrap();
-        remove_cgroup(&base.join("hako/web/c1")).unwrap();
-        remove_cgroup(&base.join("hako/web/c1")).unwrap();
+        fs::create_dir(base.join("hako/web/c1/payload")).unwrap();
+        let trees = kill_all(&[base.join("hako/web/c1")]).unwrap();
+        assert_eq!(
+            trees,
+            [[base.join("hako/web/c1/payload"), base.join("hako/web/c1")]]
+        );
+        remove_tree(&trees[0]).unwrap();
+        remove_tree(&trees[0]).unwrap();
         remove_empty_parents(base, Path::new("hako/web"));
         assert!(!base.join("hako/web").exists());
         // `hako` still holds another container's parent, so it stays.

@@ -2,8 +2,10 @@
 //!
 //! - `detect_layout()` tells pure v2, hybrid and pure v1 apart with statfs.
 //! - `Cgroup::for_container(layout, Path::new("/sys/fs/cgroup"), parent, id)` names the
-//!   container's cgroup: `<root>/<parent>/<id>` on v2, `<mount>/<parent>/<id>` in every
-//!   v1 hierarchy hako uses. Hybrid hosts use the v1 manager for every controller.
+//!   container's cgroup in every mounted hierarchy: the limits on `<parent>/<id>`, the
+//!   processes one level below, in `<parent>/<id>/payload` (`LEAF`). Hybrid hosts use
+//!   the v1 manager, which also places the processes in the cgroup2 beside the v1
+//!   hierarchies.
 //! - `create(&limits)` makes the directories (v2: enables the controllers in every
 //!   ancestor), writes the limits and (v1) the device allowlist; on failure nothing this
 //!   call made is left behind.
@@ -13,7 +15,7 @@
 //!
 //! Each version lives in its own directory (`v1/`, `v2/`) with one file per controller;
 //! `files` and `dirs` hold the file and directory handling both share, and `mountinfo`
-//! finds the v1 hierarchies. Tests point everything at temp dirs through
+//! finds the mounted hierarchies. Tests point everything at temp dirs through
 //! `Cgroup::v1_with_mounts` and `Cgroup::v2`.
 
 mod dirs;
@@ -35,6 +37,14 @@ use thiserror::Error;
 
 /// Where cgroups are mounted on a normal host.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// The cgroup below the container's own that holds its processes, and that becomes the
+/// root of its cgroup namespace. The limits stay on the level above, out of its reach:
+/// cgroup v1 lets the owner of a namespace root write its control files (only cgroup2's
+/// `nsdelegate` forbids that, cgroup-v2.rst "Delegation Containment"), and a container
+/// that makes a user namespace with 0 mapped to 0 is that owner. (systemd-nspawn names
+/// its container's processes' cgroup the same way.)
+pub const LEAF: &str = "payload";
 
 #[derive(Debug, Error)]
 pub enum CgroupError {
@@ -181,6 +191,7 @@ trait Manager {
     fn stats(&self) -> Result<CgroupStats, CgroupError>;
     fn oom_kills(&self) -> Result<u64, CgroupError>;
     fn paths(&self) -> Vec<PathBuf>;
+    fn procs_dirs(&self) -> Vec<PathBuf>;
     fn remove(&self) -> Result<(), CgroupError>;
 }
 
@@ -258,16 +269,18 @@ impl Cgroup {
         self.manager().oom_kills()
     }
 
-    /// The container's cgroup directories, one per hierarchy (co-mounted v1
-    /// controllers share one).
+    /// The container's cgroup directories, where its limits are: one per hierarchy
+    /// (co-mounted v1 controllers share one).
     pub fn paths(&self) -> Vec<PathBuf> {
         self.manager().paths()
     }
 
-    /// The `cgroup.procs` file of each hierarchy: the container's first process writes
-    /// `0` into each to join, before it unshares its cgroup namespace.
+    /// The `cgroup.procs` file of the `LEAF` below each of `paths()`: the container's
+    /// first process (and each `exec`) writes `0` into each to join, before it enters
+    /// the cgroup namespace rooted there.
     pub fn procs_files(&self) -> Vec<PathBuf> {
-        self.paths()
+        self.manager()
+            .procs_dirs()
             .into_iter()
             .map(|dir| dir.join("cgroup.procs"))
             .collect()

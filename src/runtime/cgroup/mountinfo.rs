@@ -1,5 +1,6 @@
-//! Where the cgroup v1 hierarchies are mounted, from /proc/self/mountinfo
-//! (format: proc(5), "/proc/pid/mountinfo").
+//! Where the cgroup hierarchies are mounted, from /proc/self/mountinfo
+//! (format: proc(5), "/proc/pid/mountinfo"): every v1 hierarchy, named ones such as
+//! `name=systemd` included, and on a hybrid host the cgroup2 beside them.
 
 use super::files;
 use std::path::{Path, PathBuf};
@@ -23,15 +24,15 @@ const V1_CONTROLLERS: &[&str] = &[
     "rdma",
 ];
 
-/// One mounted v1 hierarchy and the controllers attached to it (several when co-mounted,
-/// as `cpu,cpuacct`).
+/// One mounted hierarchy and the v1 controllers attached to it (several when
+/// co-mounted, as `cpu,cpuacct`; none for a named hierarchy or a cgroup2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hierarchy {
     pub mount_point: PathBuf,
     pub controllers: Vec<String>,
 }
 
-/// The mounted v1 hierarchies.
+/// The mounted hierarchies, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct V1Mounts {
     hierarchies: Vec<Hierarchy>,
@@ -55,11 +56,18 @@ impl V1Mounts {
         Ok(mounts)
     }
 
-    /// The cgroup v1 mounts listed in mountinfo text.
+    /// The cgroup and cgroup2 mounts listed in mountinfo text. A hierarchy mounted
+    /// twice (the same device number) counts once, at its first mount point.
     pub fn parse(mountinfo: &str) -> V1Mounts {
-        V1Mounts {
-            hierarchies: mountinfo.lines().filter_map(parse_line).collect(),
+        let mut devices = Vec::new();
+        let mut hierarchies = Vec::new();
+        for (device, hierarchy) in mountinfo.lines().filter_map(parse_line) {
+            if !devices.contains(&device) {
+                devices.push(device);
+                hierarchies.push(hierarchy);
+            }
         }
+        V1Mounts { hierarchies }
     }
 
     pub fn hierarchies(&self) -> &[Hierarchy] {
@@ -75,29 +83,35 @@ impl V1Mounts {
     }
 }
 
-/// A `cgroup` mount from one mountinfo line:
+/// A `cgroup` or `cgroup2` mount from one mountinfo line, with its device number:
 /// `ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS`.
-fn parse_line(line: &str) -> Option<Hierarchy> {
+fn parse_line(line: &str) -> Option<(&str, Hierarchy)> {
     let (before, after) = line.split_once(" - ")?;
-    let mount_point = before.split(' ').nth(4)?;
+    let mut before = before.split(' ');
+    let device = before.nth(2)?;
+    let mount_point = before.nth(1)?;
     let mut after = after.split(' ');
-    if after.next()? != "cgroup" {
-        return None;
-    }
-    let super_options = after.nth(1)?;
-    let controllers = super_options
-        .split(',')
-        .filter(|option| V1_CONTROLLERS.contains(option))
-        .map(str::to_string)
-        .collect::<Vec<_>>();
-    if controllers.is_empty() {
-        // A named hierarchy with no controller, like systemd's.
-        return None;
-    }
-    Some(Hierarchy {
-        mount_point: PathBuf::from(unescape(mount_point)),
-        controllers,
-    })
+    let controllers = match after.next()? {
+        // A named hierarchy (systemd's) lists no controller: it is kept all the same,
+        // or the container's cgroup namespace would be rooted at the host's root there.
+        "cgroup" => after
+            .nth(1)?
+            .split(',')
+            .filter(|option| V1_CONTROLLERS.contains(option))
+            .map(str::to_string)
+            .collect(),
+        // hako uses no controller of a hybrid host's cgroup2; it only places the
+        // container's processes there, for the same reason.
+        "cgroup2" => Vec::new(),
+        _ => return None,
+    };
+    Some((
+        device,
+        Hierarchy {
+            mount_point: PathBuf::from(unescape(mount_point)),
+            controllers,
+        },
+    ))
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
@@ -168,8 +182,29 @@ mod tests {
             Some(Path::new("/sys/fs/cgroup/memory"))
         );
         assert_eq!(mounts.mount_point("devices"), None);
-        // Neither the tmpfs, systemd's named hierarchy nor the cgroup2 mount count.
-        assert_eq!(mounts.hierarchies().len(), 4);
+        // Not the tmpfs; systemd's named hierarchy and the cgroup2, with no controller.
+        let all: Vec<_> = mounts
+            .hierarchies()
+            .iter()
+            .map(|h| &h.mount_point)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "/sys/fs/cgroup/cpu",
+                "/sys/fs/cgroup/cpuacct",
+                "/sys/fs/cgroup/memory",
+                "/sys/fs/cgroup/pids",
+                "/sys/fs/cgroup/systemd",
+                "/sys/fs/cgroup/unified"
+            ]
+            .map(PathBuf::from)
+            .iter()
+            .collect::<Vec<_>>()
+        );
+        assert!(mounts.hierarchies()[4..]
+            .iter()
+            .all(|h| h.controllers.is_empty()));
     }
 
     #[test]
@@ -179,7 +214,7 @@ mod tests {
         assert_eq!(mounts.mount_point("cpu"), Some(both));
         assert_eq!(mounts.mount_point("cpuacct"), Some(both));
         assert_eq!(
-            mounts.hierarchies()[0],
+            mounts.hierarchies()[1],
             Hierarchy {
                 mount_point: both.to_path_buf(),
                 controllers: vec!["cpu".into(), "cpuacct".into()],
@@ -189,7 +224,7 @@ mod tests {
             mounts.mount_point("net_prio"),
             Some(Path::new("/sys/fs/cgroup/net_cls,net_prio"))
         );
-        assert_eq!(mounts.hierarchies().len(), 4);
+        assert_eq!(mounts.hierarchies().len(), 5);
     }
 
     #[test]
@@ -200,6 +235,19 @@ mod tests {
             Some(Path::new("/tmp/my cgroups/mem"))
         );
         assert_eq!(unescape("a\\134b\\0"), "a\\b\\0");
+    }
+
+    #[test]
+    fn a_hierarchy_mounted_twice_counts_once() {
+        let text = format!(
+            "{HYBRID}60 25 0:32 / /sys/fs/cgroup/memory-again rw - cgroup cgroup rw,memory\n"
+        );
+        let mounts = V1Mounts::parse(&text);
+        assert_eq!(mounts.hierarchies().len(), 6);
+        assert_eq!(
+            mounts.mount_point("memory"),
+            Some(Path::new("/sys/fs/cgroup/memory"))
+        );
     }
 
     #[test]

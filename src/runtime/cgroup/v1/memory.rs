@@ -48,18 +48,25 @@ fn bytes_or_unlimited(limit: Option<u64>) -> String {
     limit.map_or_else(|| "-1".to_string(), |bytes| bytes.to_string())
 }
 
-pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+/// The counters of the cgroup `dir` that holds the limit, whose processes are in `leaf`.
+/// Usage and peak are of the whole subtree, and failcnt counts hits of this cgroup's
+/// own limit, so those come from `dir`. The kernel counts an OOM kill only in the
+/// victim's own memory cgroup on v1 (memcg_memory_event stops at the first level unless
+/// on cgroup2; seen on 6.18: `oom_kill 1` in the leaf, 0 in `dir`), so that one comes
+/// from the leaf. Kills in cgroups the container made below its leaf are not counted.
+pub(super) fn stats(dir: &Path, leaf: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
     stats.memory_usage = files::counter(&dir.join("memory.usage_in_bytes"))?;
     stats.memory_limit = files::limit(&dir.join(LIMIT))?;
     stats.memory_peak = files::counter(&dir.join("memory.max_usage_in_bytes"))?;
     // failcnt stays 0 when memsw equals memory: then the memsw limit is hit instead.
     stats.memory_limit_hits = files::counter(&dir.join("memory.failcnt"))?;
-    stats.oom_kills = files::keyed_counter(&dir.join("memory.oom_control"), "oom_kill")?;
+    stats.oom_kills = files::keyed_counter(&leaf.join("memory.oom_control"), "oom_kill")?;
     Ok(())
 }
 
-pub(super) fn oom_kills(dir: &Path) -> Result<u64, CgroupError> {
-    let path = dir.join("memory.oom_control");
+/// The OOM kills counted in `leaf`, the memory cgroup of the container's processes.
+pub(super) fn oom_kills(leaf: &Path) -> Result<u64, CgroupError> {
+    let path = leaf.join("memory.oom_control");
     files::keyed_counter(&path, "oom_kill")?.ok_or(CgroupError::NotReported {
         path,
         key: "oom_kill",

@@ -1,8 +1,20 @@
 //! The cgroup v1 manager (also used on hybrid hosts): the container gets a directory
-//! `<mount>/<parent>/<id>` in each hierarchy of the controllers below, one per mount
-//! point when controllers are co-mounted.
+//! `<mount>/<parent>/<id>` in every mounted hierarchy (one per mount point when
+//! controllers are co-mounted; named hierarchies and a hybrid host's cgroup2 included),
+//! so that its cgroup namespace root is its own everywhere.
+//!
+//! Where hako writes limits or reads counters (`WITH_LEAF`), the processes go one
+//! level below, into the `LEAF`, so that the limits and counters stay out of the
+//! container's reach. In the other hierarchies (cpuset, blkio, `name=systemd`, the
+//! cgroup2 of a hybrid host, ...) hako writes and reads nothing the container could
+//! change, so the processes stay in `<id>`, which is already a namespace root of its
+//! own: a leaf there would cost a mkdir and an rmdir per hierarchy at every start and
+//! removal (about 0.15 ms each on this project's machines, 5 hierarchies) and keep
+//! nothing safer. A limit added later in one of them must add its controller to
+//! `WITH_LEAF`.
 
 mod cpu;
+mod cpuset;
 mod devices;
 mod freezer;
 mod memory;
@@ -11,18 +23,19 @@ mod pids;
 use super::dirs;
 use super::files::LimitWriter;
 use super::mountinfo::{Hierarchy, V1Mounts};
-use super::{needed_controllers, CgroupError, CgroupStats, Manager};
+use super::{needed_controllers, CgroupError, CgroupStats, Manager, LEAF};
 use crate::runtime::limits::Limits;
 use std::path::{Path, PathBuf};
 
-/// The controllers a container joins. Any that is not mounted is skipped, unless a
-/// limit needs it.
-const CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
+/// The controllers whose hierarchies get the leaf: hako writes limits in memory, cpu,
+/// pids, devices and freezer (pause), and reads counters in cpuacct that the owner of a
+/// namespace root could reset (`cpuacct.usage` takes a write of 0).
+const WITH_LEAF: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
 /// A container's cgroup in the v1 hierarchies.
 #[derive(Debug, Clone)]
 pub struct V1Cgroup {
-    /// The hierarchies used, each listing only the used controllers mounted there.
+    /// Every mounted hierarchy, with the controllers attached to it.
     hierarchies: Vec<Hierarchy>,
     /// The container's directory below each mount point: `<parent>/<id>`.
     relative: PathBuf,
@@ -30,34 +43,39 @@ pub struct V1Cgroup {
 
 impl V1Cgroup {
     pub(super) fn new(mounts: &V1Mounts, parent: PathBuf, id: String) -> V1Cgroup {
-        let mut hierarchies: Vec<Hierarchy> = Vec::new();
-        for controller in CONTROLLERS {
-            let Some(mount_point) = mounts.mount_point(controller) else {
-                continue;
-            };
-            match hierarchies
-                .iter_mut()
-                .find(|h| h.mount_point == mount_point)
-            {
-                Some(shared) => shared.controllers.push(controller.to_string()),
-                None => hierarchies.push(Hierarchy {
-                    mount_point: mount_point.to_path_buf(),
-                    controllers: vec![controller.to_string()],
-                }),
-            }
-        }
         V1Cgroup {
-            hierarchies,
+            hierarchies: mounts.hierarchies().to_vec(),
             relative: parent.join(id),
         }
     }
 
-    /// The container's directory in the hierarchy of `controller`, if that is mounted.
+    /// The container's directory (its limits) in the hierarchy of `controller`, if that
+    /// is mounted.
     fn dir(&self, controller: &str) -> Option<PathBuf> {
         self.hierarchies
             .iter()
             .find(|h| h.controllers.iter().any(|c| c == controller))
             .map(|h| h.mount_point.join(&self.relative))
+    }
+
+    /// The leaf of `dir(controller)`, for a controller of `WITH_LEAF`: where the
+    /// processes are, and so the only place v1 counts some events (see
+    /// `memory::stats`, `pids::stats`).
+    fn leaf(&self, controller: &str) -> Option<PathBuf> {
+        self.dir(controller).map(|dir| dir.join(LEAF))
+    }
+
+    /// Where the processes go in hierarchy `h`.
+    fn procs_dir(&self, h: &Hierarchy) -> PathBuf {
+        let dir = h.mount_point.join(&self.relative);
+        match h
+            .controllers
+            .iter()
+            .any(|c| WITH_LEAF.contains(&c.as_str()))
+        {
+            true => dir.join(LEAF),
+            false => dir,
+        }
     }
 
     /// Like `dir`, for a controller a limit cannot do without.
@@ -86,6 +104,35 @@ impl V1Cgroup {
         }
         Ok(())
     }
+
+    /// Makes the container's directories, its limits, then its leaves, pushing each
+    /// directory made onto `made`.
+    fn make(&self, limits: &Limits, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
+        for h in &self.hierarchies {
+            let cpuset = h.controllers.iter().any(|c| c == "cpuset");
+            let mut prepare = |dir: &Path| match cpuset {
+                true => cpuset::inherit(dir),
+                false => Ok(()),
+            };
+            dirs::make_dirs(&h.mount_point, &self.relative, made, &mut prepare)?;
+            prepare(&h.mount_point.join(&self.relative))?;
+        }
+        // The leaves come after the limits: the devices controller refuses to change
+        // the default ("a") of a cgroup that has children (EINVAL), and a new cgroup
+        // starts with its parent's rules and can never widen them.
+        self.write_all(limits, &mut LimitWriter::fresh())?;
+        for h in &self.hierarchies {
+            let procs_dir = self.procs_dir(h);
+            if procs_dir.ends_with(LEAF) {
+                dirs::make_dir(&procs_dir, made)?;
+                // Should cpuset be co-mounted with one of them.
+                if h.controllers.iter().any(|c| c == "cpuset") {
+                    cpuset::inherit(&procs_dir)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Manager for V1Cgroup {
@@ -94,13 +141,7 @@ impl Manager for V1Cgroup {
             self.needed_dir(controller)?;
         }
         let mut made = Vec::new();
-        let result = self
-            .hierarchies
-            .iter()
-            .try_for_each(|h| {
-                dirs::make_dirs(&h.mount_point, &self.relative, &mut made, &mut |_| Ok(()))
-            })
-            .and_then(|()| self.write_all(limits, &mut LimitWriter::fresh()));
+        let result = self.make(limits, &mut made);
         if result.is_err() {
             dirs::remove_made(&made);
         }
@@ -134,12 +175,13 @@ impl Manager for V1Cgroup {
     }
 
     fn stats(&self) -> Result<CgroupStats, CgroupError> {
-        if let Some(dir) = self.paths().into_iter().find(|dir| !dir.is_dir()) {
+        let read_from = ["memory", "cpu", "cpuacct", "pids"].map(|c| self.dir(c));
+        if let Some(dir) = read_from.into_iter().flatten().find(|dir| !dir.is_dir()) {
             return Err(CgroupError::NotFound { path: dir });
         }
         let mut stats = CgroupStats::default();
-        if let Some(dir) = self.dir("memory") {
-            memory::stats(&dir, &mut stats)?;
+        if let (Some(dir), Some(leaf)) = (self.dir("memory"), self.leaf("memory")) {
+            memory::stats(&dir, &leaf, &mut stats)?;
         }
         if let Some(dir) = self.dir("cpu") {
             cpu::stats(&dir, &mut stats)?;
@@ -147,14 +189,14 @@ impl Manager for V1Cgroup {
         if let Some(dir) = self.dir("cpuacct") {
             cpu::usage(&dir, &mut stats)?;
         }
-        if let Some(dir) = self.dir("pids") {
-            pids::stats(&dir, &mut stats)?;
+        if let (Some(dir), Some(leaf)) = (self.dir("pids"), self.leaf("pids")) {
+            pids::stats(&dir, &leaf, &mut stats)?;
         }
         Ok(stats)
     }
 
     fn oom_kills(&self) -> Result<u64, CgroupError> {
-        memory::oom_kills(&self.needed_dir("memory")?)
+        memory::oom_kills(&self.needed_dir("memory")?.join(LEAF))
     }
 
     fn paths(&self) -> Vec<PathBuf> {
@@ -164,16 +206,20 @@ impl Manager for V1Cgroup {
             .collect()
     }
 
+    fn procs_dirs(&self) -> Vec<PathBuf> {
+        self.hierarchies.iter().map(|h| self.procs_dir(h)).collect()
+    }
+
     fn remove(&self) -> Result<(), CgroupError> {
         let paths = self.paths();
         if let Some(dir) = self.dir("freezer") {
-            freezer::thaw(&dir);
+            freezer::thaw_all(&dir);
         }
-        dirs::kill_all(&paths)?;
+        let trees = dirs::kill_all(&paths)?;
         // One hierarchy refusing should not leave the others behind.
         let mut first_error = None;
-        for dir in &paths {
-            if let Err(error) = dirs::remove_cgroup(dir) {
+        for tree in &trees {
+            if let Err(error) = dirs::remove_tree(tree) {
                 first_error.get_or_insert(error);
             }
         }
@@ -279,16 +325,68 @@ mod tests {
              c 5:2 rwm\nc 136:* rwm\nc *:* m\nb *:* m\n"
         );
         assert!(base.join("freezer/hako/web/c1").is_dir());
+        // The processes go one level below the limits, in every hierarchy, and no
+        // limit is written there.
         assert_eq!(
             cgroup.procs_files(),
             [
-                memory.join("cgroup.procs"),
-                cpu.join("cgroup.procs"),
-                base.join("pids/hako/web/c1/cgroup.procs"),
-                devices.join("cgroup.procs"),
-                base.join("freezer/hako/web/c1/cgroup.procs"),
+                memory.join("payload/cgroup.procs"),
+                cpu.join("payload/cgroup.procs"),
+                base.join("pids/hako/web/c1/payload/cgroup.procs"),
+                base.join("freezer/hako/web/c1/payload/cgroup.procs"),
+                devices.join("payload/cgroup.procs"),
             ]
         );
+        for leaf in cgroup.procs_files().iter().map(|f| f.parent().unwrap()) {
+            assert!(leaf.is_dir(), "{}", leaf.display());
+            assert_eq!(fs::read_dir(leaf).unwrap().count(), 0, "{}", leaf.display());
+        }
+    }
+
+    #[test]
+    fn named_hierarchies_the_cgroup2_and_cpuset_are_joined_without_a_leaf() {
+        let root = tempfile::tempdir().unwrap();
+        let hierarchy = |name: &str, controllers: &[&str]| {
+            let mount_point = root.path().join(name);
+            fs::create_dir(&mount_point).unwrap();
+            Hierarchy {
+                mount_point,
+                controllers: controllers.iter().map(|c| c.to_string()).collect(),
+            }
+        };
+        let cpuset = hierarchy("cpuset", &["cpuset"]);
+        fs::write(cpuset.mount_point.join("cpuset.cpus"), "0-1\n").unwrap();
+        fs::write(cpuset.mount_point.join("cpuset.mems"), "0\n").unwrap();
+        // As the kernel makes them: a new cpuset cgroup has empty sets.
+        fs::create_dir(cpuset.mount_point.join("hako")).unwrap();
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            fs::write(cpuset.mount_point.join("hako").join(file), "\n").unwrap();
+        }
+        let mounts = V1Mounts::new(vec![
+            cpuset,
+            hierarchy("systemd", &[]),
+            hierarchy("unified", &[]),
+            hierarchy("freezer", &["freezer"]),
+        ]);
+        let cgroup = Cgroup::v1_with_mounts(&mounts, "hako", "c1").unwrap();
+        cgroup.create(&Limits::default()).unwrap();
+        let base = root.path();
+        assert_eq!(
+            cgroup.procs_files(),
+            [
+                base.join("cpuset/hako/c1/cgroup.procs"),
+                base.join("systemd/hako/c1/cgroup.procs"),
+                base.join("unified/hako/c1/cgroup.procs"),
+                base.join("freezer/hako/c1/payload/cgroup.procs"),
+            ]
+        );
+        assert!(!base.join("systemd/hako/c1/payload").exists());
+        assert_eq!(read(base.join("cpuset/hako/cpuset.cpus")), "0-1");
+        assert_eq!(read(base.join("cpuset/hako/cpuset.mems")), "0");
+        cgroup.remove().unwrap();
+        for h in ["systemd", "unified", "freezer"] {
+            assert_eq!(fs::read_dir(base.join(h)).unwrap().count(), 0, "{h}");
+        }
     }
 
     #[test]
@@ -418,8 +516,14 @@ mod tests {
         .unwrap();
         fs::write(memory.join("memory.max_usage_in_bytes"), "20971520\n").unwrap();
         fs::write(memory.join("memory.failcnt"), "17\n").unwrap();
+        // v1 counts OOM kills and refused forks where the processes are.
         fs::write(
             memory.join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+        )
+        .unwrap();
+        fs::write(
+            memory.join("payload/memory.oom_control"),
             "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
         )
         .unwrap();

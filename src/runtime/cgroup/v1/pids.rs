@@ -17,10 +17,13 @@ pub(super) fn apply(
     files.write(&dir.join("pids.max"), &value)
 }
 
-pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+/// The counters of the cgroup `dir` that holds the limit, whose processes are in `leaf`.
+/// v1 counts a refused fork in the cgroup of the process that forked, not in the one
+/// whose limit refused it (seen on 6.18: `max 6` in the leaf, `max 0` in `dir`).
+pub(super) fn stats(dir: &Path, leaf: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
     stats.pids_current = files::counter(&dir.join("pids.current"))?;
     stats.pids_limit = files::limit(&dir.join("pids.max"))?;
-    stats.pids_limit_hits = files::keyed_counter(&dir.join("pids.events"), "max")?;
+    stats.pids_limit_hits = files::keyed_counter(&leaf.join("pids.events"), "max")?;
     Ok(())
 }
 
@@ -44,7 +47,7 @@ mod tests {
         fs::write(dir.path().join("pids.current"), "5\n").unwrap();
         fs::write(dir.path().join("pids.events"), "max 2\n").unwrap();
         let mut stats = CgroupStats::default();
-        super::stats(dir.path(), &mut stats).unwrap();
+        super::stats(dir.path(), dir.path(), &mut stats).unwrap();
         assert_eq!(
             (stats.pids_current, stats.pids_limit, stats.pids_limit_hits),
             (Some(5), Some(32), Some(2))

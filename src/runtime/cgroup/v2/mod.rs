@@ -1,5 +1,10 @@
 //! The cgroup v2 manager: the container's cgroup is `<root>/<parent>/<id>` in the one
-//! unified hierarchy, and every cgroup above it passes the controllers down.
+//! unified hierarchy, with its limits; every cgroup above it passes the controllers
+//! down. Its processes are in the `LEAF` below it, which gets no controller of its own:
+//! the limits of `<id>` hold for its whole subtree, and with no controller in the leaf
+//! the kernel charges and counts everything (memory.events, pids.events, on every
+//! kernel version) in `<id>`, where the limits are. Nor can a container that owns its
+//! namespace root write a limit there, with or without `nsdelegate`.
 
 mod controllers;
 mod cpu;
@@ -8,7 +13,7 @@ mod pids;
 
 use super::dirs;
 use super::files::LimitWriter;
-use super::{needed_controllers, CgroupError, CgroupStats, Manager};
+use super::{needed_controllers, CgroupError, CgroupStats, Manager, LEAF};
 use crate::runtime::limits::Limits;
 use std::path::{Path, PathBuf};
 
@@ -71,6 +76,9 @@ impl Manager for V2Cgroup {
         if result.is_ok() {
             result = self.write_all(limits, &passed_down, &mut LimitWriter::fresh());
         }
+        if result.is_ok() {
+            result = dirs::make_dir(&self.dir().join(LEAF), &mut made);
+        }
         if result.is_err() {
             dirs::remove_made(&made);
         }
@@ -116,10 +124,15 @@ impl Manager for V2Cgroup {
         vec![self.dir()]
     }
 
+    fn procs_dirs(&self) -> Vec<PathBuf> {
+        vec![self.dir().join(LEAF)]
+    }
+
     fn remove(&self) -> Result<(), CgroupError> {
         let dir = self.dir();
-        dirs::kill_all(std::slice::from_ref(&dir))?;
-        dirs::remove_cgroup(&dir)?;
+        for tree in dirs::kill_all(std::slice::from_ref(&dir))? {
+            dirs::remove_tree(&tree)?;
+        }
         dirs::remove_empty_parents(&self.root, self.parent());
         Ok(())
     }
@@ -185,9 +198,11 @@ mod tests {
         assert_eq!(read(dir.join("memory.max")), "10485760");
         assert_eq!(read(dir.join("cpu.max")), "30000 100000");
         assert_eq!(read(dir.join("pids.max")), "32");
+        // The leaf gets no controller: the limits and counters of c1 cover it.
         assert!(!dir.join("cgroup.subtree_control").exists());
         assert_eq!(cgroup.paths(), std::slice::from_ref(&dir));
-        assert_eq!(cgroup.procs_files(), [dir.join("cgroup.procs")]);
+        assert_eq!(cgroup.procs_files(), [dir.join("payload/cgroup.procs")]);
+        assert_eq!(fs::read_dir(dir.join("payload")).unwrap().count(), 0);
     }
 
     #[test]
@@ -369,7 +384,7 @@ mod tests {
         // No controller is passed down, so nothing is written into the new dir,
         // and a plain rmdir can take it away as the kernel would.
         cgroup.create(&Limits::default()).unwrap();
-        assert!(base.join("c1").is_dir());
+        assert!(base.join("c1/payload").is_dir());
         cgroup.remove().unwrap();
         assert!(!base.join("c1").exists());
         cgroup.remove().unwrap();
