@@ -5,7 +5,8 @@
 //! container, and the command `B`. The steps, in order:
 //!
 //! In the caller (`start`):
-//! 1. check the request (-e, -u, -w) and that the container is running;
+//! 1. check the request (-e, -u, -w) and that the container is running; read
+//!    the container's seccomp program;
 //! 2. open the container's namespace files `/proc/<pid>/ns/{ipc,uts,net,pid,cgroup,mnt}`,
 //!    then check that the pid is still in the container's cgroup, so the
 //!    descriptors are the container's and not those of a reused pid;
@@ -69,7 +70,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// What a user asks to run, in their own words (the CLI's flags).
@@ -135,10 +136,7 @@ pub fn start(
         },
         other => RunError::hako(other),
     })?;
-    let mut plan = ExecPlan::new(&current, request)?;
-    plan.seccomp =
-        seccomp::program_for_exec(current.seccomp.as_ref(), &paths.container(&current.id))
-            .map_err(RunError::hako)?;
+    let plan = ExecPlan::new(&current, &paths.container(&current.id), request)?;
     let pid = match current.pid {
         Some(pid) if control::is_running(&current) => Pid::from_raw(pid),
         _ => return Err(not_running(&current)),
@@ -228,7 +226,11 @@ struct ExecPlan {
 }
 
 impl ExecPlan {
-    fn new(container: &ContainerState, request: &ExecRequest) -> Result<ExecPlan, RunError> {
+    fn new(
+        container: &ContainerState,
+        container_dir: &Path,
+        request: &ExecRequest,
+    ) -> Result<ExecPlan, RunError> {
         let program = match request.command.first() {
             Some(p) if !p.is_empty() => p.clone(),
             _ => return Err(RunError::hako("the command is empty")),
@@ -274,7 +276,8 @@ impl ExecPlan {
             uid,
             gid,
             capabilities,
-            seccomp: None,
+            seccomp: seccomp::program_for_exec(container.seccomp.as_ref(), container_dir)
+                .map_err(RunError::hako)?,
         })
     }
 }

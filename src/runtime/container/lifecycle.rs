@@ -99,7 +99,7 @@ pub fn create_and_start(
     let dir = paths.container(&spec.id);
     let layout = detect_layout().map_err(RunError::hako)?;
     // The compiled filter, read before anything exists; the container's
-    // process only installs it (seccomp.rs).
+    // process only installs it (runtime/seccomp).
     let seccomp = spec
         .seccomp
         .program

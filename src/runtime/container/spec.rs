@@ -132,9 +132,6 @@ impl ContainerSpec {
             request.pids_limit.as_deref(),
         )?;
         let capabilities = capabilities::compute(&request.cap_add, &request.cap_drop)?;
-        // Checked (and compiled, unless cached) here, before anything of the
-        // container exists; the program depends on the capabilities.
-        let seccomp = seccomp::prepare(&paths.lib, &request.security_opt, &capabilities)?;
         let volumes = request
             .volumes
             .iter()
@@ -177,6 +174,10 @@ impl ContainerSpec {
         };
         let env = build_env(&request.env, &hostname, request.tty, user)?;
         let image = ImageStore::new(paths.images()).open(&request.image)?;
+        // Checked, then compiled unless cached, once the rest is known good
+        // and before anything of the container exists; the program depends
+        // on the capabilities.
+        let seccomp = seccomp::prepare(&paths.lib, &request.security_opt, &capabilities)?;
 
         Ok(ContainerSpec {
             id,
