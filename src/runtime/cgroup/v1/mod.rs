@@ -9,8 +9,8 @@
 //! cgroup2 of a hybrid host, ...) hako writes and reads nothing the container could
 //! change, so the processes stay in `<id>`, which is already a namespace root of its
 //! own: a leaf there would cost a mkdir and an rmdir per hierarchy at every start and
-//! removal (0.6 to 0.9 ms in all for the five of this project's machines) and keep
-//! nothing safer. A limit added later in one of them must add its controller to
+//! removal (0.1 to 0.2 ms per hierarchy on this project's machines, timed in a loop)
+//! and keep nothing safer. A limit added later in one of them must add its controller to
 //! `WITH_LEAF`.
 
 mod cpu;
