@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// Extra `hako run` arguments for these tests. The default seccomp profile (issue 8,
-/// being added beside this) refuses `unshare(CLONE_NEWUSER)` to a container without
-/// CAP_SYS_ADMIN; this attack is about what holds without it, so when seccomp lands
-/// this becomes `&["--security-opt", "seccomp=unconfined"]`.
-const UNCONFINED: &[&str] = &[];
+/// Extra `hako run` arguments for these tests. The default seccomp profile
+/// refuses `unshare(CLONE_NEWUSER)` to a container without CAP_SYS_ADMIN
+/// (tests/security_seccomp.rs); this attack is about what holds without it:
+/// the cgroup layout, the defence behind the filter.
+const UNCONFINED: &[&str] = &["--security-opt", "seccomp=unconfined"];
 
 const CGROUP2: &str = "/sys/fs/cgroup/unified";
 const MEMORY: &str = "/sys/fs/cgroup/memory";

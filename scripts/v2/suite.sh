@@ -21,6 +21,7 @@ IMAGE_TAR=${HAKO_SUITE_IMAGE:-/busybox.tar}
 ROOT=${HAKO_SUITE_ROOT:-/var/lib/hako-suite}
 CG=/sys/fs/cgroup
 PARENT=hako                  # hako's default --cgroup-parent
+LEAF=payload                 # the cgroup below the container's that holds its processes
 NESTED=user.slice/test       # a non-root cgroup hako is started from (check 7)
 PASSED=0
 FAILED=0
@@ -290,12 +291,12 @@ if wait_running limits; then
     check_file pids.max "$D/pids.max" 32
     # docker's rule: --memory-swap defaults to twice --memory, so swap alone = memory.
     check_file memory.swap.max "$D/memory.swap.max" 20971520
-    # The container's process is in that cgroup, seen from the host.
+    # The container's process is in the leaf below that cgroup, seen from the host.
     own=$(cat "/proc/$CPID/cgroup" 2>&1)
-    if [ "$own" = "0::/$PARENT/$ID" ] && grep -qx "$CPID" "$D/cgroup.procs"; then
-        pass cgroup-membership "pid $CPID is in 0::/$PARENT/$ID"
+    if [ "$own" = "0::/$PARENT/$ID/$LEAF" ] && grep -qx "$CPID" "$D/$LEAF/cgroup.procs"; then
+        pass cgroup-membership "pid $CPID is in 0::/$PARENT/$ID/$LEAF"
     else
-        fail cgroup-membership "/proc/$CPID/cgroup is '$own', want 0::/$PARENT/$ID"; cgroup_files "$D"
+        fail cgroup-membership "/proc/$CPID/cgroup is '$own', want 0::/$PARENT/$ID/$LEAF"; cgroup_files "$D"
     fi
 else
     for c in memory.max cpu.max pids.max memory.swap.max cgroup-membership; do
@@ -404,10 +405,10 @@ NPID=$BGPID
 if wait_running nested; then
     hako_cg=$(cat "/proc/$NPID/cgroup" 2>&1); ctr_cg=$(cat "/proc/$CPID/cgroup" 2>&1)
     mem=$(read_file "$D/memory.max")
-    if [ "$hako_cg" = "0::/$NESTED" ] && [ "$ctr_cg" = "0::/$PARENT/$ID" ] && [ "$mem" = 20971520 ]; then
-        pass nested-default-parent "hako in 0::/$NESTED, its container in 0::/$PARENT/$ID, memory.max $mem"
+    if [ "$hako_cg" = "0::/$NESTED" ] && [ "$ctr_cg" = "0::/$PARENT/$ID/$LEAF" ] && [ "$mem" = 20971520 ]; then
+        pass nested-default-parent "hako in 0::/$NESTED, its container in 0::/$PARENT/$ID/$LEAF, memory.max $mem"
     else
-        fail nested-default-parent "hako in '$hako_cg' (want 0::/$NESTED), container in '$ctr_cg' (want 0::/$PARENT/$ID), memory.max '$mem'"
+        fail nested-default-parent "hako in '$hako_cg' (want 0::/$NESTED), container in '$ctr_cg' (want 0::/$PARENT/$ID/$LEAF), memory.max '$mem'"
         cgroup_files "$D"
     fi
 else
@@ -645,7 +646,7 @@ if run_d detached-exec sleeper busybox sh -c 'echo "hello from $(hostname)"; whi
     hk exec sleeper cat /proc/1/cgroup
     pid1_cg=$OUT
     host_cg=$(cat "/proc/$sl_pid/cgroup" 2>&1)
-    if [ "$ex_rc" = 0 ] && [ "$ex_cg" = "0::/" ] && [ "$ex_cg" = "$pid1_cg" ] && [ "$host_cg" = "0::/$PARENT/$sl_id" ]; then
+    if [ "$ex_rc" = 0 ] && [ "$ex_cg" = "0::/" ] && [ "$ex_cg" = "$pid1_cg" ] && [ "$host_cg" = "0::/$PARENT/$sl_id/$LEAF" ]; then
         pass detached-exec "exec cat /proc/self/cgroup = $ex_cg = PID 1's, which the host sees in $host_cg"
     else
         fail detached-exec "exec's /proc/self/cgroup '$ex_cg' (exit $ex_rc, stderr '$ex_err'), PID 1's inside '$pid1_cg', want both 0::/; host sees PID 1 in '$host_cg'"
@@ -748,6 +749,85 @@ if [ "$RC" = 0 ] && [ "$n1" -ge 1 ] && [ "$n1" = "$n2" ]; then
 else
     fail seccomp-cache "want the same count (>= 1) of programs in $ROOT/cache/seccomp before and after a start: $n1, then $n2"; show_run
 fi
+
+# ---- 10. the cgroupfs attack (issue 8, finding 1) -----------------------------------
+# As root in a container: a user namespace with 0 mapped to 0, a mount and a cgroup
+# namespace of its own (util-linux's unshare, which the image carries in $UL_DIR with
+# its libraries: busybox's has no --cgroup), then cgroup2 mounted. It must see only its
+# own subtree (no victim, a sleep in a cgroup of the suite's own), kill and freeze
+# nothing, and leave memory.max and pids.max one level above its namespace root as they
+# were. The control runs the same attack from the VM's root cgroup, where it must see
+# the victim and kill it, so that the check cannot pass because the attack never ran.
+UL_DIR=/opt/util-linux
+VICTIM=hako-suite-victim
+ATTACK='
+mkdir -p /tmp/cg2
+mount -t cgroup2 none /tmp/cg2 && echo mounted-cgroup2
+echo "sees: $(cd /tmp/cg2 && find . -type d | sort | tr "\n" " ")"
+for v in $(find /tmp/cg2 -type d -name "$1"); do
+    echo 1 > "$v/cgroup.freeze" && echo froze-victim
+    echo 1 > "$v/cgroup.kill" && echo killed-victim
+done
+echo max > /tmp/cg2/memory.max && echo wrote-memory-max
+echo max > /tmp/cg2/pids.max && echo wrote-pids-max
+echo attack-done'
+# ul ARGS: util-linux unshare from the image's copy, run by its own loader.
+UL_ARGS="$UL_DIR/ld-linux-x86-64.so.2 --library-path $UL_DIR $UL_DIR/unshare --user --map-root-user --mount --cgroup"
+start_victim() {
+    mkdir -p "$CG/$VICTIM"
+    sleep 300 </dev/null >/dev/null 2>&1 &
+    VPID=$!
+    echo "$VPID" >"$CG/$VICTIM/cgroup.procs"
+}
+stop_victim() {
+    echo 0 >"$CG/$VICTIM/cgroup.freeze" 2>/dev/null
+    kill -9 "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null
+    i=0; while [ -d "$CG/$VICTIM" ] && ! rmdir "$CG/$VICTIM" 2>/dev/null && [ $i -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
+}
+mkdir -p "$T/ul"
+(cd "$T/ul" && tar -xf "$IMAGE_TAR" ".$UL_DIR" 2>/dev/null)
+if [ ! -x "$T/ul$UL_DIR/unshare" ]; then
+    fail cgroupfs-attack-control "the image has no $UL_DIR/unshare (scripts/v2vm-suite.sh puts it there)"
+else
+    start_victim
+    # The control, from the root cgroup (a fresh sh moves itself there, then execs).
+    ctl=$(sh -c 'echo $$ >"$0/cgroup.procs" || exit 98; d=$1; shift; exec "$d/ld-linux-x86-64.so.2" --library-path "$d" "$d/unshare" --user --map-root-user --mount --cgroup sh -c "$@"' \
+        "$CG" "$T/ul$UL_DIR" "$ATTACK" sh "$VICTIM" 2>&1)
+    wait_exit "$VPID" 5
+    if printf '%s\n' "$ctl" | grep -qx killed-victim && printf '%s\n' "$ctl" | grep -q "^sees: .*$VICTIM" && [ "$WRC" != "still running" ]; then
+        pass cgroupfs-attack-control "from the root cgroup the attack sees $VICTIM and kills it"
+    else
+        fail cgroupfs-attack-control "want the victim seen and killed from the root cgroup (victim: $WRC)"; detail output "$ctl"
+    fi
+    stop_victim
+fi
+start_victim
+# seccomp=unconfined: the default profile refuses the user namespace itself
+# (section 9); this checks the cgroup layout, the defence behind it.
+if run_d cgroupfs-attack attacker --security-opt seccomp=unconfined --memory 20m --pids-limit 32 busybox sleep 300; then
+    at_d=$D
+    hk exec attacker $UL_ARGS sh -c "$ATTACK" sh "$VICTIM"
+    sees=$(printf '%s\n' "$OUT" | sed -n 's/^sees: //p')
+    problems=
+    printf '%s\n' "$OUT" | grep -qx mounted-cgroup2 || problems="$problems; the mount did not work"
+    printf '%s\n' "$OUT" | grep -qx attack-done || problems="$problems; the attack did not run to its end"
+    [ "$sees" = ". " ] || problems="$problems; it sees '$sees', not its own subtree alone"
+    case $OUT in *victim*) problems="$problems; it reached the victim" ;; esac
+    kill -0 "$VPID" 2>/dev/null || problems="$problems; the victim is dead"
+    grep -qx "frozen 0" "$CG/$VICTIM/cgroup.events" || problems="$problems; the victim is frozen"
+    [ "$(read_file "$at_d/memory.max")" = 20971520 ] || problems="$problems; memory.max is $(read_file "$at_d/memory.max")"
+    [ "$(read_file "$at_d/pids.max")" = 32 ] || problems="$problems; pids.max is $(read_file "$at_d/pids.max")"
+    if [ -z "$problems" ]; then
+        pass cgroupfs-attack "exec'd unshare + mount cgroup2 sees '$sees'; the victim lives; memory.max and pids.max of $PARENT/ID unchanged"
+    else
+        fail cgroupfs-attack "${problems#; }"; show_run; cgroup_files "$at_d"
+    fi
+    rm_detached cgroupfs-attack attacker
+fi
+stop_victim
+left=$(new_leftovers | grep -v "^new cgroup: $CG/user.slice")
+if [ -z "$left" ]; then pass cgroupfs-attack-leaves-nothing "no victim, no attacker cgroup$(reported)"
+else fail cgroupfs-attack-leaves-nothing "things were left behind"; detail left "$left"; known_add; fi
 
 # ---- the end -----------------------------------------------------------------------
 for p in $BGPIDS; do kill -0 "$p" 2>/dev/null && say "warning: background pid $p still running" && kill -9 "$p"; done

@@ -4,7 +4,7 @@
 //! dashboard will call: every number comes straight from the cgroup files.
 
 use super::lifecycle::RunError;
-use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT};
+use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT, LEAF};
 use crate::runtime::events::{self, Event, EventKind};
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
@@ -42,13 +42,24 @@ pub fn owns_its_pid(container: &ContainerState) -> bool {
         && cgroup_of(container).is_ok_and(|cgroup| in_cgroup(pid, &cgroup.procs_files()))
 }
 
-/// Whether `pid` is listed in a cgroup (its first hierarchy's `cgroup.procs`).
+/// Whether `pid` is listed in a cgroup (its first hierarchy's `cgroup.procs`). A
+/// container started by a hako from before the `LEAF` has its processes one level up:
+/// a live one must not be taken for dead (and its cgroup removed by `gc`).
 pub fn in_cgroup(pid: i32, procs_files: &[std::path::PathBuf]) -> bool {
     let wanted = pid.to_string();
-    procs_files
-        .first()
-        .and_then(|file| std::fs::read_to_string(file).ok())
-        .is_some_and(|procs| procs.lines().any(|line| line.trim() == wanted))
+    let listed = |file: &Path| {
+        std::fs::read_to_string(file)
+            .is_ok_and(|procs| procs.lines().any(|line| line.trim() == wanted))
+    };
+    let Some(file) = procs_files.first() else {
+        return false;
+    };
+    let before_the_leaf = file
+        .parent()
+        .filter(|dir| dir.ends_with(LEAF) && !dir.exists())
+        .and_then(Path::parent)
+        .map(|dir| dir.join("cgroup.procs"));
+    listed(file) || before_the_leaf.is_some_and(|file| listed(&file))
 }
 
 /// Whether a process exists and is not a zombie waiting to be reaped.
@@ -220,4 +231,27 @@ fn is_zombie(pid: Pid) -> bool {
                 .map(|(_, rest)| rest.trim_start().starts_with('Z'))
         })
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership_is_read_in_the_leaf_or_above_a_leaf_that_never_was() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c1");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("cgroup.procs"), "41\n42\n").unwrap();
+        let procs = [dir.join(LEAF).join("cgroup.procs")];
+        // Made by an earlier hako: no leaf, the processes in c1.
+        assert!(in_cgroup(42, &procs));
+        assert!(!in_cgroup(43, &procs));
+        // With the leaf, only what it lists counts.
+        std::fs::create_dir(dir.join(LEAF)).unwrap();
+        std::fs::write(&procs[0], "43\n").unwrap();
+        assert!(in_cgroup(43, &procs));
+        assert!(!in_cgroup(42, &procs));
+        assert!(!in_cgroup(42, &[]));
+    }
 }

@@ -144,6 +144,16 @@ mod tests {
             parse_record(&nested, LEAF),
             Record::KilledHere("tail".into())
         );
+        // The processes are in the leaf below the limits; the limit hit names the
+        // container's own cgroup.
+        let in_leaf = ours.replace(
+            "task_memcg=/hako/0123abcd",
+            "task_memcg=/hako/0123abcd/payload",
+        );
+        assert_eq!(
+            parse_record(&in_leaf, LEAF),
+            Record::KilledHere("tail".into())
+        );
         let other = ours.replace("0123abcd", "99999999");
         assert_eq!(parse_record(&other, LEAF), Record::KilledElsewhere);
         let longer = ours.replace("0123abcd", "x0123abcd");

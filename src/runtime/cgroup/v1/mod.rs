@@ -9,8 +9,8 @@
 //! cgroup2 of a hybrid host, ...) hako writes and reads nothing the container could
 //! change, so the processes stay in `<id>`, which is already a namespace root of its
 //! own: a leaf there would cost a mkdir and an rmdir per hierarchy at every start and
-//! removal (about 0.15 ms each on this project's machines, 5 hierarchies) and keep
-//! nothing safer. A limit added later in one of them must add its controller to
+//! removal (0.1 to 0.2 ms per hierarchy on this project's machines, timed in a loop)
+//! and keep nothing safer. A limit added later in one of them must add its controller to
 //! `WITH_LEAF`.
 
 mod cpu;
@@ -28,8 +28,9 @@ use crate::runtime::limits::Limits;
 use std::path::{Path, PathBuf};
 
 /// The controllers whose hierarchies get the leaf: hako writes limits in memory, cpu,
-/// pids, devices and freezer (pause), and reads counters in cpuacct that the owner of a
-/// namespace root could reset (`cpuacct.usage` takes a write of 0).
+/// pids and devices; a container frozen from outside must not thaw itself; and the
+/// owner of a namespace root could reset the counters hako reads in cpuacct
+/// (`cpuacct.usage` takes a write of 0).
 const WITH_LEAF: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
 /// A container's cgroup in the v1 hierarchies.
@@ -54,7 +55,7 @@ impl V1Cgroup {
     fn dir(&self, controller: &str) -> Option<PathBuf> {
         self.hierarchies
             .iter()
-            .find(|h| h.controllers.iter().any(|c| c == controller))
+            .find(|h| has(h, controller))
             .map(|h| h.mount_point.join(&self.relative))
     }
 
@@ -68,13 +69,10 @@ impl V1Cgroup {
     /// Where the processes go in hierarchy `h`.
     fn procs_dir(&self, h: &Hierarchy) -> PathBuf {
         let dir = h.mount_point.join(&self.relative);
-        match h
-            .controllers
-            .iter()
-            .any(|c| WITH_LEAF.contains(&c.as_str()))
-        {
-            true => dir.join(LEAF),
-            false => dir,
+        if has_leaf(h) {
+            dir.join(LEAF)
+        } else {
+            dir
         }
     }
 
@@ -109,10 +107,11 @@ impl V1Cgroup {
     /// directory made onto `made`.
     fn make(&self, limits: &Limits, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
         for h in &self.hierarchies {
-            let cpuset = h.controllers.iter().any(|c| c == "cpuset");
-            let mut prepare = |dir: &Path| match cpuset {
-                true => cpuset::inherit(dir),
-                false => Ok(()),
+            let mut prepare = |dir: &Path| {
+                if has(h, "cpuset") {
+                    cpuset::inherit(dir)?;
+                }
+                Ok(())
             };
             dirs::make_dirs(&h.mount_point, &self.relative, made, &mut prepare)?;
             prepare(&h.mount_point.join(&self.relative))?;
@@ -121,18 +120,25 @@ impl V1Cgroup {
         // the default ("a") of a cgroup that has children (EINVAL), and a new cgroup
         // starts with its parent's rules and can never widen them.
         self.write_all(limits, &mut LimitWriter::fresh())?;
-        for h in &self.hierarchies {
-            let procs_dir = self.procs_dir(h);
-            if procs_dir.ends_with(LEAF) {
-                dirs::make_dir(&procs_dir, made)?;
-                // Should cpuset be co-mounted with one of them.
-                if h.controllers.iter().any(|c| c == "cpuset") {
-                    cpuset::inherit(&procs_dir)?;
-                }
+        for h in self.hierarchies.iter().filter(|h| has_leaf(h)) {
+            let leaf = self.procs_dir(h);
+            dirs::make_dir(&leaf, made)?;
+            // Should cpuset be co-mounted with one of them.
+            if has(h, "cpuset") {
+                cpuset::inherit(&leaf)?;
             }
         }
         Ok(())
     }
+}
+
+fn has(h: &Hierarchy, controller: &str) -> bool {
+    h.controllers.iter().any(|c| c == controller)
+}
+
+/// Whether the container's processes go into a `LEAF` in hierarchy `h`.
+fn has_leaf(h: &Hierarchy) -> bool {
+    WITH_LEAF.iter().any(|controller| has(h, controller))
 }
 
 impl Manager for V1Cgroup {
