@@ -6,6 +6,8 @@
 //! - `image`: the image store (import, safe extraction, the built-in `host` image).
 //! - `cgroup`: cgroup layout detection and one manager per cgroup version.
 //! - `capabilities`: the capability set a container keeps.
+//! - `process`: process plumbing: the sealed binary, cloning on a guarded
+//!   stack, parent death, the session keyring.
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
 
@@ -17,4 +19,5 @@ pub mod events;
 pub mod image;
 pub mod limits;
 pub mod paths;
+pub mod process;
 pub mod state;
