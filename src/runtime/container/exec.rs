@@ -121,8 +121,8 @@ pub fn exec(
 /// Starts `request` in the container and returns once the command has been
 /// executed (or failed to be). The caller then waits for `pid` (and relays
 /// `pty`). The caller should have blocked `foreground::handled_signals()` so
-/// no SIGCHLD is lost, and must be single-threaded: the forked processes
-/// allocate memory.
+/// no SIGCHLD is lost. Refused (one error) in a multi-threaded caller: the
+/// forked processes allocate memory and enter namespaces.
 pub fn start(
     paths: &Paths,
     container: &ContainerState,
