@@ -89,10 +89,15 @@ pub fn reexec_from_sealed_copy() -> Result<(), SealError> {
 /// A memfd named "hako" holding the bytes of `exe`, with all of `SEALS`.
 fn sealed_copy(mut exe: File) -> Result<OwnedFd, SealError> {
     let name: &CStr = c"hako";
-    let fd = memfd_create(
-        name,
-        MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING,
-    )
+    let flags = MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING;
+    // MFD_EXEC says the copy is to be executed: where vm.memfd_noexec is 1,
+    // a memfd made without it is sealed non-executable (memfd_create(2)).
+    // Kernels before 6.3 do not know the flag (EINVAL) and execute any memfd.
+    let exec = MemFdCreateFlag::from_bits_retain(libc::MFD_EXEC);
+    let fd = match memfd_create(name, flags | exec) {
+        Err(Errno::EINVAL) => memfd_create(name, flags),
+        made => made,
+    }
     .map_err(SealError::Create)?;
     let mut memfd = File::from(fd);
     std::io::copy(&mut exe, &mut memfd).map_err(SealError::Copy)?;
