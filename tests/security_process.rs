@@ -298,16 +298,7 @@ fn a_container_cannot_read_the_operators_session_keyring() {
         &key,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        !run.stdout.contains(&secret),
-        "run read the key: {}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains(&format!("key {key}: refused")),
-        "{}",
-        run.stdout
-    );
+    assert_key_out_of_reach("run", &run.stdout, &host, &key, &secret);
 
     let started = env.hako(&[
         "run", "-d", "--name", "keys", "-v", &volume, "host", "sleep", "1000",
@@ -315,19 +306,31 @@ fn a_container_cannot_read_the_operators_session_keyring() {
     assert_eq!(started.code, 0, "{}", started.stderr);
     let exec = env.hako(&["exec", "keys", "/attack/attack_keyring", &key]);
     assert_eq!(exec.code, 0, "{}", exec.stderr);
-    assert!(
-        !exec.stdout.contains(&secret),
-        "exec read the key: {}",
-        exec.stdout
-    );
-    assert!(
-        exec.stdout.contains(&format!("key {key}: refused")),
-        "{}",
-        exec.stdout
-    );
+    assert_key_out_of_reach("exec", &exec.stdout, &host, &key, &secret);
     eprintln!("host: {host}run: {}exec: {}", run.stdout, exec.stdout);
     assert_eq!(env.hako(&["rm", "-f", "keys"]).code, 0);
     env.assert_clean();
+}
+
+/// What attack_keyring printed in a container (`inside`) against what it
+/// printed on the host: another session keyring, and the key refused.
+fn assert_key_out_of_reach(what: &str, inside: &str, host: &str, key: &str, secret: &str) {
+    let session = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("session keyring:"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(
+        session(inside),
+        session(host),
+        "{what} shares the session keyring"
+    );
+    assert!(!inside.contains(secret), "{what} read the key: {inside}");
+    assert!(
+        inside.contains(&format!("key {key}: refused")),
+        "{what}: {inside}"
+    );
 }
 
 fn process_gone(pid: i64) -> bool {
