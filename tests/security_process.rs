@@ -376,6 +376,53 @@ fn a_container_dies_with_its_hako_whatever_its_user() {
     env.assert_clean();
 }
 
+/// The children of `pid`, from /proc (proc(5), /proc/PID/task/TID/children).
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn an_exec_command_of_another_user_dies_with_its_joiner() {
+    let env = TestEnv::new();
+    let out = env.sh(&["-d", "--name", "box"], "sleep 1000");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let caller = env
+        .command(&["exec", "-u", "1000", "box", "sleep", "999"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The caller's child is the joiner `A`; its child, the command `B`,
+    // runs once it is `sleep`, after its uid switch.
+    let (mut joiner, mut command) = (0, 0);
+    wait_for("the exec'd command to run", WAIT, || {
+        joiner = children(caller.id()).first().copied().unwrap_or(0);
+        command = children(joiner).first().copied().unwrap_or(0);
+        command != 0 && comm(command) == "sleep"
+    });
+    let joiner_pid = nix::unistd::Pid::from_raw(joiner as i32);
+    nix::sys::signal::kill(joiner_pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_for("the command to die with its joiner", WAIT, || {
+        process_gone(command as i64)
+    });
+    let mut caller = caller;
+    caller.wait().unwrap();
+    assert_eq!(env.hako(&["rm", "-f", "box"]).code, 0);
+    env.assert_clean();
+}
+
 #[test]
 fn cap_add_all_gets_what_the_host_allows_and_says_what_it_withholds() {
     let env = TestEnv::new();
