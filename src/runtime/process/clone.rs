@@ -6,8 +6,10 @@
 //! overflow faults instead of writing over whatever the allocator put there.
 //!
 //! Both `clone` and `fork` copy only the calling thread: a lock another thread
-//! held stays locked for ever in the child (the allocator's, stdio's), so the
-//! functions that clone, fork or setns check first that hako has one thread.
+//! held stays locked for ever in the child (the allocator's, stdio's), so
+//! cloning a container's first process (here) and forking exec's joiner,
+//! which then enters the container with setns (container/exec.rs), check
+//! first that hako has one thread.
 
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
