@@ -41,13 +41,15 @@ fn capabilities_are_dockers_default_and_follow_cap_add_and_drop() {
     let env = TestEnv::new();
     let out = env.sh(&[], "cat /proc/self/status");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for field in ["CapBnd", "CapEff", "CapPrm", "CapInh"] {
+    for field in ["CapBnd", "CapEff", "CapPrm"] {
         assert_eq!(
             status_field(&out.stdout, field),
             "00000000a80425fb",
             "{field}"
         );
     }
+    // Inheritable empty, as Docker since CVE-2022-24769.
+    assert_eq!(status_field(&out.stdout, "CapInh"), "0000000000000000");
     assert_eq!(status_field(&out.stdout, "CapAmb"), "0000000000000000");
     assert_eq!(status_field(&out.stdout, "NoNewPrivs"), "1");
 

@@ -116,6 +116,14 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Anything that may run hako inside a container's namespaces runs it
+    // from a sealed copy, never from the host's file (CVE-2019-5736; see
+    // runtime::process::sealed_exe). Parsing above touched nothing.
+    if may_enter_containers(cli.command.as_ref()) {
+        if let Err(e) = crate::runtime::process::sealed_exe::reexec_from_sealed_copy() {
+            return fail(EXIT_HAKO_ERROR, e);
+        }
+    }
     let paths = cli
         .root
         .as_deref()
@@ -164,6 +172,21 @@ pub fn main() -> i32 {
             cli.cgroup_parent,
         ),
     }
+}
+
+/// The commands that start processes inside containers, themselves or
+/// through a child hako: run (and its monitor), exec, the dashboard, the demo.
+fn may_enter_containers(command: Option<&Command>) -> bool {
+    matches!(
+        command,
+        None | Some(
+            Command::Run(_)
+                | Command::Exec(_)
+                | Command::Tui(_)
+                | Command::Demo
+                | Command::Monitor { .. }
+        )
+    )
 }
 
 /// Prints one line for an error of hako's and returns its exit code.

@@ -121,6 +121,13 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
         Ok(spec) => spec,
         Err(e) => return fail(EXIT_HAKO_ERROR, e),
     };
+    let withheld = crate::runtime::capabilities::withheld_from_all(&request.cap_add);
+    if !withheld.is_empty() {
+        eprintln!(
+            "hako: --cap-add ALL: this host withholds {} from hako; the container gets every other capability",
+            withheld.join(", ")
+        );
+    }
     if detach {
         return match monitor::run_detached(paths, &spec) {
             Ok(state) => {

@@ -2,8 +2,11 @@
 //!
 //! hako keeps Docker's default 14 capabilities (see ../shared/REFERENCE.md),
 //! changed by `--cap-add` / `--cap-drop` with Docker's rules: names with or
-//! without `CAP_`, any case, and `ALL`. The same set goes into the bounding,
-//! permitted, effective and inheritable sets; the ambient set stays empty.
+//! without `CAP_`, any case, and `ALL` (every capability hako itself may
+//! hold: a host can withhold some from its bounding set). The same set goes
+//! into the bounding, permitted and effective sets; the inheritable and
+//! ambient sets stay empty, as in Docker since CVE-2022-24769 (an inheritable
+//! set let a program with inheritable file capabilities gain them at exec).
 
 use caps::{CapSet, Capability, CapsHashSet};
 use std::str::FromStr;
@@ -56,8 +59,33 @@ fn parse_name(name: &str) -> Result<Option<Capability>, CapabilityError> {
 
 /// Computes the kept set from Docker's default and the user's additions and
 /// removals. As in Docker, `--cap-drop ALL` empties the set before the
-/// additions, and `--cap-add ALL` fills it before the removals.
+/// additions, and `--cap-add ALL` fills it, with `available()`, before the
+/// removals.
 pub fn compute(add: &[String], drop: &[String]) -> Result<CapsHashSet, CapabilityError> {
+    compute_from(add, drop, &available())
+}
+
+/// The capabilities hako may pass on: its own bounding set. A capability
+/// outside it can never be regained, so `--cap-add ALL` means these.
+pub fn available() -> CapsHashSet {
+    caps::read(None, CapSet::Bounding).unwrap_or_else(|_| caps::all())
+}
+
+/// With `--cap-add ALL`, the capabilities hako knows that this host
+/// withholds from it (not in its bounding set), sorted by name.
+pub fn withheld_from_all(add: &[String]) -> Vec<String> {
+    if !add.iter().any(|n| n.trim().eq_ignore_ascii_case("ALL")) {
+        return vec![];
+    }
+    let available = available();
+    names(&caps::all().difference(&available).copied().collect())
+}
+
+fn compute_from(
+    add: &[String],
+    drop: &[String],
+    all: &CapsHashSet,
+) -> Result<CapsHashSet, CapabilityError> {
     let add: Vec<Option<Capability>> = add
         .iter()
         .map(|n| parse_name(n))
@@ -72,7 +100,7 @@ pub fn compute(add: &[String], drop: &[String]) -> Result<CapsHashSet, Capabilit
         set.clear();
     }
     if add.contains(&None) {
-        set = caps::all();
+        set = all.clone();
     }
     for cap in drop.iter().flatten() {
         set.remove(cap);
@@ -110,18 +138,24 @@ pub fn restrict_bounding_set(keep: &CapsHashSet) -> Result<(), CapabilityError> 
     Ok(())
 }
 
-/// Sets inheritable, permitted and effective to `keep` and clears ambient.
-/// For a non-root user the kernel has already emptied permitted and effective
-/// at setuid; `keep` must then be empty, as Docker does for non-root users.
+/// Sets permitted and effective to `keep`, and empties inheritable and
+/// ambient. For a non-root user the kernel has already emptied permitted and
+/// effective at setuid; `keep` must then be empty, as Docker does for
+/// non-root users.
 pub fn set_process_sets(keep: &CapsHashSet) -> Result<(), CapabilityError> {
-    let apply = |set, action| {
-        caps::set(None, set, keep).map_err(|source| CapabilityError::Apply { action, source })
+    let apply = |set, to: &CapsHashSet, action| {
+        caps::set(None, set, to).map_err(|source| CapabilityError::Apply { action, source })
     };
-    // Effective must shrink before permitted, inheritable is bounded by permitted.
-    apply(CapSet::Effective, "set the effective")?;
-    apply(CapSet::Inheritable, "set the inheritable")?;
-    apply(CapSet::Permitted, "set the permitted")?;
-    apply(CapSet::Effective, "set the effective")?;
+    // Effective must shrink before permitted; inheritable empty, as Docker
+    // since CVE-2022-24769.
+    apply(CapSet::Effective, keep, "set the effective")?;
+    apply(
+        CapSet::Inheritable,
+        &CapsHashSet::new(),
+        "empty the inheritable",
+    )?;
+    apply(CapSet::Permitted, keep, "set the permitted")?;
+    apply(CapSet::Effective, keep, "set the effective")?;
     caps::clear(None, CapSet::Ambient).map_err(|source| CapabilityError::Apply {
         action: "clear the ambient",
         source,
@@ -169,9 +203,17 @@ mod tests {
 
     #[test]
     fn add_all_then_drop() {
-        let set = compute(&s(&["all"]), &s(&["SYS_ADMIN"])).unwrap();
+        let set = compute_from(&s(&["all"]), &s(&["SYS_ADMIN"]), &caps::all()).unwrap();
         assert!(!set.contains(&Capability::CAP_SYS_ADMIN));
         assert_eq!(set.len(), caps::all().len() - 1);
+    }
+
+    #[test]
+    fn add_all_means_what_the_host_leaves_hako() {
+        let mut host = caps::all();
+        host.remove(&Capability::CAP_SYS_RESOURCE);
+        let set = compute_from(&s(&["ALL"]), &[], &host).unwrap();
+        assert_eq!(set, host);
     }
 
     #[test]

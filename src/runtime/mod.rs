@@ -7,6 +7,8 @@
 //! - `cgroup`: cgroup layout detection and one manager per cgroup version.
 //! - `capabilities`: the capability set a container keeps.
 //! - `seccomp`: the syscall filter: profiles, their compiled cache, installing one.
+//! - `process`: process plumbing: the sealed binary, cloning on a guarded
+//!   stack, parent death, the session keyring.
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
 
@@ -19,4 +21,5 @@ pub mod image;
 pub mod limits;
 pub mod paths;
 pub mod seccomp;
+pub mod process;
 pub mod state;

@@ -181,8 +181,9 @@ pub fn exec_command_line(paths: &Paths, id: &str) -> Result<Vec<String>, String>
 /// which a multi-threaded program like the dashboard must not do; a child
 /// that is the CLI itself is started like any other program.
 pub fn exec_shell(paths: &Paths, id: &str, rows: u16, cols: u16) -> Result<ExecShell, String> {
-    let hako = std::env::current_exe().map_err(|e| format!("cannot find hako itself: {e}"))?;
-    let mut command = CommandBuilder::new(hako);
+    // The kernel's link to the running (sealed) binary: current_exe() of a
+    // memfd names no file (see runtime::process::sealed_exe).
+    let mut command = CommandBuilder::new("/proc/self/exe");
     command.args(exec_command_line(paths, id)?);
     if *paths == Paths::system() {
         command.env_remove("HAKO_ROOT");

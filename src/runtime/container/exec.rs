@@ -23,16 +23,19 @@
 //! 7. enter the namespaces: ipc, uts, net, cgroup, pid, mnt. The mount
 //!    namespace comes last: entering it sets root and cwd to the namespace's
 //!    root, the container's pivoted root, and the host's paths are gone;
-//! 8. fork `B`: entering a PID namespace only moves the children;
+//! 8. fork `B`: entering a PID namespace only moves the children; `A` holds
+//!    the write end of a pipe that tells `B` whether `A` is still there;
 //! 9. pass signals on to `B`, reap it and exit with its status (128 + signal
 //!    when it was killed).
 //!
 //! In `B` (`command_steps`), as the container's first process does (init.rs):
-//! 10. restore the signal mask and SIGPIPE;
+//! 10. not dumpable (as `A`), restore the signal mask and SIGPIPE;
 //! 11. a session of its own; the terminal becomes its controlling tty, or
 //!     stdio is attached;
-//! 12. privileges: the container's bounding set, the user (the container's
-//!     unless -u), the process sets (empty for a non-root user), no_new_privs;
+//! 12. privileges: a session keyring of its own, the container's bounding
+//!     set, the user (the container's unless -u), the process sets (empty for
+//!     a non-root user), no_new_privs; then the parent-death signal again
+//!     (the uid switch cleared it) and the check that `A` is still there;
 //! 13. no descriptor of hako's reaches the command;
 //! 14. enter the working directory;
 //! 15. install the container's seccomp program (the one its first process
@@ -55,6 +58,9 @@ use super::spec::User;
 use super::SetupError;
 use crate::runtime::paths::Paths;
 use crate::runtime::seccomp::{self, BpfProgram};
+use crate::runtime::process::clone;
+use crate::runtime::process::keyring;
+use crate::runtime::process::parent::{ChildEnd, ParentLink};
 use crate::runtime::state::{self, ContainerState, StateError};
 use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
@@ -120,8 +126,8 @@ pub fn exec(
 /// Starts `request` in the container and returns once the command has been
 /// executed (or failed to be). The caller then waits for `pid` (and relays
 /// `pty`). The caller should have blocked `foreground::handled_signals()` so
-/// no SIGCHLD is lost, and must be single-threaded: the forked processes
-/// allocate memory.
+/// no SIGCHLD is lost. Refused (one error) in a multi-threaded caller: the
+/// forked processes allocate memory and enter namespaces.
 pub fn start(
     paths: &Paths,
     container: &ContainerState,
@@ -175,9 +181,10 @@ pub fn start(
         error_pipe: error_write.as_raw_fd(),
         caller: nix::unistd::getpid(),
     };
-    // SAFETY: hako is single-threaded here (see above), so the child's copy of
-    // memory holds no lock taken by another thread; the child only uses `ctx`
-    // and ends with _exit.
+    clone::ensure_single_threaded("fork the exec process").map_err(RunError::hako)?;
+    // SAFETY: hako is single-threaded here (checked above), so the child's
+    // copy of memory holds no lock taken by another thread; the child only
+    // uses `ctx` and ends with _exit.
     let joiner = match unsafe { fork() } {
         Ok(ForkResult::Child) => joiner_main(&ctx),
         Ok(ForkResult::Parent { child }) => child,
@@ -392,8 +399,9 @@ struct JoinContext<'a> {
 
 /// The joiner `A`: steps 5 to 9. Never returns.
 fn joiner_main(ctx: &JoinContext) -> ! {
-    let command = match join_steps(ctx) {
-        Ok(pid) => pid,
+    // `_parent_end` stays open until `A` exits: `B` watches it.
+    let (command, _parent_end) = match join_steps(ctx) {
+        Ok(started) => started,
         Err(error) => exit_with(ctx.error_pipe, &error),
     };
     // Only `B` keeps the error pipe and the terminal from here on.
@@ -409,8 +417,9 @@ fn joiner_main(ctx: &JoinContext) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Steps 5 to 8; returns `B`'s pid (as `A` sees it).
-fn join_steps(ctx: &JoinContext) -> Result<Pid, SetupError> {
+/// Steps 5 to 8; returns `B`'s pid (as `A` sees it) and `A`'s end of the
+/// pipe `B` watches.
+fn join_steps(ctx: &JoinContext) -> Result<(Pid, OwnedFd), SetupError> {
     // 4b. Not dumpable: once inside the container's PID namespace, its root
     //     must not open /proc/<pid>/exe of this process (the host's hako
     //     binary) or its memory, as runc guards against (CVE-2019-5736).
@@ -448,12 +457,15 @@ fn join_steps(ctx: &JoinContext) -> Result<Pid, SetupError> {
             .map_err(|e| step_err(&format!("enter the container's {} namespace", ns.name), e))?;
     }
 
-    // 8. The command, in the container's PID namespace.
-    // SAFETY: this process is single-threaded (a fork of a single-threaded
-    // caller); the child only uses `ctx` and ends in execve or _exit.
+    // 8. The command, in the container's PID namespace. `B`'s parent is out
+    //    of its PID namespace (getppid() gives 0 there): a pipe tells it
+    //    whether `A` is still there.
+    let parent_link = ParentLink::new().map_err(SetupError::from_display)?;
+    // SAFETY: this process is single-threaded (a fork of a caller checked to
+    // be); the child only uses `ctx` and ends in execve or _exit.
     match unsafe { fork() } {
-        Ok(ForkResult::Child) => command_main(ctx),
-        Ok(ForkResult::Parent { child }) => Ok(child),
+        Ok(ForkResult::Child) => command_main(ctx, parent_link.child_end()),
+        Ok(ForkResult::Parent { child }) => Ok((child, parent_link.into_parent_end())),
         Err(Errno::EAGAIN) => Err(SetupError::new(
             "failed to start the command: the container is at its process limit (--pids-limit)"
                 .into(),
@@ -488,26 +500,33 @@ fn relay_signals(command: Pid) -> i32 {
 }
 
 /// The command `B`: steps 10 to 16. Never returns.
-fn command_main(ctx: &JoinContext) -> ! {
-    let error = match command_steps(ctx) {
+fn command_main(ctx: &JoinContext, parent: ChildEnd) -> ! {
+    let error = match command_steps(ctx, parent) {
         Ok(never) => match never {},
         Err(error) => error,
     };
     exit_with(ctx.error_pipe, &error)
 }
 
-fn command_steps(ctx: &JoinContext) -> Result<Infallible, SetupError> {
+fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, SetupError> {
     let plan = ctx.plan;
 
-    // 10. The caller's blocked signals and ignored SIGPIPE are not the command's.
+    // 10. Not dumpable until execve, as `A` (fork keeps it; said again so it
+    //     holds whatever `A` does). The caller's blocked signals and ignored
+    //     SIGPIPE are not the command's.
+    nix::sys::prctl::set_dumpable(false)
+        .map_err(|e| step_err("make the exec process undumpable", e))?;
+    parent.close_parent_end();
     restore_signals()?;
 
     // 11. A session of its own, and its stdio.
     setsid().map_err(|e| step_err("start a new session", e))?;
     attach_stdio(ctx)?;
 
-    // 12. Privileges: bounding set first (needs CAP_SETPCAP), then the user,
-    //     then the process's own sets, then no_new_privs.
+    // 12. Privileges: a session keyring of its own (before seccomp refuses
+    //     keyctl), bounding set (needs CAP_SETPCAP), then the user, then the
+    //     process's own sets, then no_new_privs; then die with `A` again.
+    keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
     drop_privileges(
         &plan.capabilities,
         User {
@@ -515,6 +534,9 @@ fn command_steps(ctx: &JoinContext) -> Result<Infallible, SetupError> {
             gid: plan.gid,
         },
     )?;
+    parent
+        .die_with_parent(Signal::SIGKILL)
+        .map_err(SetupError::from_display)?;
 
     // 13. No descriptor of hako's reaches the command.
     close_inherited_fds()?;

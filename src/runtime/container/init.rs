@@ -12,6 +12,8 @@ use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
 use crate::runtime::seccomp::BpfProgram;
+use crate::runtime::process::keyring;
+use crate::runtime::process::parent::ChildEnd;
 use caps::CapsHashSet;
 use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
 use nix::sched::{unshare, CloneFlags};
@@ -44,6 +46,8 @@ pub struct InitContext<'a> {
     pub error_pipe: RawFd,
     /// The seccomp program, compiled by the parent; none when unconfined.
     pub seccomp: Option<&'a BpfProgram>,
+    /// Tells whether the hako that cloned this process is still there.
+    pub parent: ChildEnd,
 }
 
 /// Runs the set-up and executes the command. Returns only on failure, with
@@ -65,11 +69,16 @@ pub fn container_main(ctx: &InitContext) -> isize {
 fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     let spec = ctx.spec;
 
-    // 1. Undo what the parent set for itself: its blocked signals and Rust's
+    // 1. Not dumpable until the command's execve: the container's processes
+    //    must not reach this one's memory or /proc/PID/exe (CVE-2019-5736).
+    //    Undo what the parent set for itself: its blocked signals and Rust's
     //    ignored SIGPIPE would otherwise be inherited by the command. If the
     //    hako that holds the container (foreground run or monitor) dies, the
     //    container goes with it instead of running on untracked.
+    nix::sys::prctl::set_dumpable(false)
+        .map_err(|e| step_err("make the container's first process undumpable", e))?;
     restore_signals()?;
+    ctx.parent.close_parent_end();
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| step_err("set the parent-death signal", e))?;
 
@@ -117,8 +126,15 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
         mounts::make_root_read_only()?;
     }
 
-    // 8. Privileges: the capability set, the user, no_new_privs.
+    // 8. Privileges: a session keyring of its own (before seccomp refuses
+    //    keyctl), the capability set, the user, no_new_privs; the uid switch
+    //    cleared the parent-death signal, so it is set again, and the parent
+    //    checked to be still there.
+    keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
     drop_privileges(&spec.capabilities, spec.user)?;
+    ctx.parent
+        .die_with_parent(Signal::SIGKILL)
+        .map_err(SetupError::from_display)?;
 
     // 9. No descriptor of hako's reaches the command.
     close_inherited_fds()?;

@@ -19,6 +19,8 @@ use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
 use crate::runtime::seccomp::{self, BpfProgram};
+use crate::runtime::process::clone;
+use crate::runtime::process::parent::ParentLink;
 use crate::runtime::state::{self, ContainerState, StateError, Status};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
@@ -161,6 +163,7 @@ pub fn create_and_start(
 
     let (error_read, error_write) = pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| undo(RunError::hako(format!("failed to create a pipe: {e}"))))?;
+    let parent_link = ParentLink::new().map_err(|e| undo(RunError::hako(e)))?;
     let ctx = InitContext {
         spec,
         rootfs,
@@ -174,13 +177,17 @@ pub fn create_and_start(
         },
         error_pipe: error_write.as_raw_fd(),
         seccomp: seccomp.as_ref(),
+        parent: parent_link.child_end(),
     };
     let pid = clone_first_process(&ctx, spec.network).map_err(undo)?;
     drop(error_write);
+    // Held until the command runs: the child checks it after its uid switch.
+    let parent_end = parent_link.into_parent_end();
 
     // The pipe closes when execve succeeds; anything read is the reason it did not.
     let mut report = String::new();
     let _ = fs::File::from(error_read).read_to_string(&mut report);
+    drop(parent_end);
     if !report.is_empty() {
         let _ = nix::sys::wait::waitpid(pid, None);
         let (code, message) = report.split_once('\n').unwrap_or(("125", report.as_str()));
@@ -298,7 +305,8 @@ fn reserve(
 
 /// Step 5: the first process starts in new mount, UTS, IPC, PID (it is PID 1)
 /// and, unless `--network host`, network namespaces. The cgroup namespace
-/// comes later, after it has joined its cgroup.
+/// comes later, after it has joined its cgroup. Refused (one error) when
+/// hako has more than one thread: see `process::clone`.
 fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunError> {
     let mut flags = CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWUTS
@@ -307,23 +315,7 @@ fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunEr
     if network == Network::None {
         flags |= CloneFlags::CLONE_NEWNET;
     }
-    // The child gets a copy of this address space (no CLONE_VM), so a plain
-    // heap buffer is a valid stack for it.
-    let mut stack = vec![0u8; 1 << 20];
-    // SAFETY: without CLONE_VM the child runs on its own copy of memory, as
-    // after fork(); hako is single-threaded here, so no lock is held by a
-    // thread that does not exist in the child. The callback only uses data
-    // that `ctx` borrows, which the copy holds too.
-    let pid = unsafe {
-        nix::sched::clone(
-            Box::new(|| container_main(ctx)),
-            &mut stack,
-            flags,
-            Some(Signal::SIGCHLD as i32),
-        )
-    }
-    .map_err(|e| RunError::hako(format!("failed to create the container's namespaces: {e}")))?;
-    Ok(pid)
+    clone::clone_into_namespaces(|| container_main(ctx), flags).map_err(RunError::hako)
 }
 
 /// Records how the command ended: reads the OOM-kill counter before the

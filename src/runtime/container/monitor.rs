@@ -31,6 +31,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -55,9 +56,11 @@ pub fn log_path(dir: &Path) -> PathBuf {
 /// Starts `spec` under its own monitor and returns its state once its
 /// command runs. Must be called from the hako binary (it starts itself again).
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, RunError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| RunError::hako(format!("failed to find the hako binary: {e}")))?;
-    let mut child = Command::new(exe)
+    // /proc/self/exe and not current_exe(): hako runs from a sealed memfd,
+    // whose name (`/memfd:hako (deleted)`) is no path; the kernel's link
+    // starts the same sealed copy again, so no second copy is made.
+    let mut child = Command::new("/proc/self/exe")
+        .arg0("hako")
         .arg("__monitor")
         .arg(&paths.lib)
         .stdin(Stdio::piped())

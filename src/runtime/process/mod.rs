@@ -1,0 +1,15 @@
+//! Process plumbing that the container set-up relies on, each piece in a file
+//! of its own:
+//!
+//! - `sealed_exe`: hako re-executes itself from a sealed memfd copy before it
+//!   can run inside a container's namespaces (CVE-2019-5736).
+//! - `clone`: the first process is cloned on an mmap'd stack with a guard
+//!   page, and only from a single-threaded process.
+//! - `parent`: the parent-death signal, set again after the uid switch, and a
+//!   pipe that tells whether the expected parent is still there.
+//! - `keyring`: a fresh session keyring for each container process.
+
+pub mod clone;
+pub mod keyring;
+pub mod parent;
+pub mod sealed_exe;
