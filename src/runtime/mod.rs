@@ -8,6 +8,7 @@
 //! - `capabilities`: the capability set a container keeps.
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
+//! - `text`: text from images and containers, escaped for the terminal.
 
 pub mod attach;
 pub mod capabilities;
@@ -18,3 +19,4 @@ pub mod image;
 pub mod limits;
 pub mod paths;
 pub mod state;
+pub mod text;
