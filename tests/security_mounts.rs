@@ -2,6 +2,10 @@
 //! sharing a writable volume with new containers swaps a directory of it and
 //! a symlink to the host, while the new containers bind a file below that
 //! directory. However the race falls, the host must stay exactly as it was.
+//!
+//! The racer is `examples/attack_mount_race.rs`: `cargo test` builds it;
+//! `cargo test --test security_mounts` alone does not, so build it first with
+//! `cargo build --example attack_mount_race`.
 
 mod common;
 use common::{wait_for, TestEnv, HAKO};
