@@ -134,19 +134,21 @@ impl Root {
     fn create(&self, path: &Path, rel: &Path, kind: Kind) -> Result<OwnedFd, SetupError> {
         let parts: Vec<&OsStr> = rel.iter().collect();
         let mut done = PathBuf::new();
-        let mut current = None;
+        let mut current: Option<OwnedFd> = None;
         for (i, part) in parts.iter().enumerate() {
-            let parent = match &current {
-                Some(fd) => lookup_dir(fd, path)?,
-                None => rustix::io::dup(self.fd()).map_err(|e| self.lookup_err(path, e))?,
-            };
             done.push(part);
-            let last = i + 1 == parts.len();
-            let fd = match lookup(self.fd(), &done) {
-                Ok(fd) => fd,
+            let found = match lookup(self.fd(), &done) {
                 Err(Errno::NOENT) => {
-                    let part_kind = if last { kind } else { Kind::Dir };
-                    create_one(&parent, part, part_kind).map_err(|e| {
+                    let parent = match &current {
+                        Some(fd) => require_dir(fd, path)?,
+                        None => self.fd(),
+                    };
+                    let part_kind = if i + 1 == parts.len() {
+                        kind
+                    } else {
+                        Kind::Dir
+                    };
+                    create_one(parent, part, part_kind).map_err(|e| {
                         SetupError::new(format!(
                             "failed to create /{} in the container (for {}): {}",
                             done.display(),
@@ -156,19 +158,19 @@ impl Root {
                     })?;
                     // Looked up again from the root: whatever the name
                     // leads to now, it is inside the root.
-                    lookup(self.fd(), &done).map_err(|e| match e {
-                        Errno::NOENT => SetupError::new(format!(
-                            "cannot create {} in the container: /{} is a symlink to nothing \
-                             (or was removed while the container started); fix the image or the volume",
-                            path.display(),
-                            done.display()
-                        )),
-                        e => self.lookup_err(path, e),
-                    })?
+                    lookup(self.fd(), &done)
                 }
-                Err(e) => return Err(self.lookup_err(path, e)),
+                other => other,
             };
-            current = Some(fd);
+            current = Some(found.map_err(|e| match e {
+                Errno::NOENT => SetupError::new(format!(
+                    "cannot create {} in the container: /{} is a symlink to nothing \
+                     (or was removed while the container started); fix the image or the volume",
+                    path.display(),
+                    done.display()
+                )),
+                e => self.lookup_err(path, e),
+            })?);
         }
         current.ok_or_else(|| self.lookup_err(path, Errno::NOENT))
     }
@@ -196,9 +198,9 @@ fn relative(path: &Path) -> PathBuf {
     }
 }
 
-/// A fresh fd of `fd` usable as the parent of a creation; it must be a
-/// directory, or the component after it cannot exist.
-fn lookup_dir(fd: &OwnedFd, path: &Path) -> Result<OwnedFd, SetupError> {
+/// `fd` as the parent of a creation: it must be a directory, or nothing
+/// can be created below it.
+fn require_dir<'a>(fd: &'a OwnedFd, path: &Path) -> Result<BorrowedFd<'a>, SetupError> {
     let stat = rustix::fs::fstat(fd).map_err(|e| {
         SetupError::new(format!(
             "failed to inspect a parent of {}: {}",
@@ -212,18 +214,12 @@ fn lookup_dir(fd: &OwnedFd, path: &Path) -> Result<OwnedFd, SetupError> {
             path.display()
         )));
     }
-    rustix::io::dup(fd).map_err(|e| {
-        SetupError::new(format!(
-            "failed to duplicate a descriptor for {}: {}",
-            path.display(),
-            os_err(e)
-        ))
-    })
+    Ok(fd.as_fd())
 }
 
 /// Creates one entry in `parent`, never through a symlink: mkdirat does not
 /// follow a final symlink, and O_EXCL with O_NOFOLLOW fails on one.
-fn create_one(parent: &OwnedFd, name: &OsStr, kind: Kind) -> Result<(), Errno> {
+fn create_one(parent: BorrowedFd, name: &OsStr, kind: Kind) -> Result<(), Errno> {
     let result = match kind {
         Kind::Dir => rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755)),
         Kind::File => rustix::fs::openat(
