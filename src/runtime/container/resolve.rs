@@ -39,10 +39,20 @@ pub enum Kind {
     File,
 }
 
+/// How a path is looked up below the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// openat2, falling back to `Walk` where the kernel lacks it.
+    Openat2,
+    /// One component at a time with O_NOFOLLOW (kernels before 5.6).
+    Walk,
+}
+
 /// The container's root, held open for the whole set-up.
 pub struct Root {
     fd: OwnedFd,
     path: PathBuf,
+    lookup: Lookup,
 }
 
 /// An opened mount target (or source), with the path to name in errors.
@@ -70,6 +80,11 @@ impl Root {
     /// Opens the mounted root; call it after the root filesystem is mounted
     /// on `path`, so the fd is the mount's, not the directory beneath.
     pub fn open(path: &Path) -> Result<Root, SetupError> {
+        Root::open_with(path, Lookup::Openat2)
+    }
+
+    /// `open` with the lookup chosen (the fallback is tested this way).
+    pub fn open_with(path: &Path, lookup: Lookup) -> Result<Root, SetupError> {
         let fd = rustix::fs::open(
             path,
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -85,6 +100,7 @@ impl Root {
         Ok(Root {
             fd,
             path: path.to_path_buf(),
+            lookup,
         })
     }
 
@@ -92,9 +108,16 @@ impl Root {
         self.fd.as_fd()
     }
 
+    fn lookup(&self, rel: &Path) -> Result<OwnedFd, Errno> {
+        match self.lookup {
+            Lookup::Openat2 => lookup(self.fd(), rel),
+            Lookup::Walk => walk(self.fd(), rel),
+        }
+    }
+
     /// `path` (as the container sees it) if it exists, else `None`.
     pub fn open_existing(&self, path: &Path) -> Result<Option<Target>, SetupError> {
-        match lookup(self.fd(), &relative(path)) {
+        match self.lookup(&relative(path)) {
             Ok(fd) => Ok(Some(Target {
                 fd,
                 shown: path.to_path_buf(),
@@ -108,7 +131,7 @@ impl Root {
     /// does not exist; an existing entry of the wrong kind is refused.
     pub fn ensure(&self, path: &Path, kind: Kind) -> Result<Target, SetupError> {
         let rel = relative(path);
-        let fd = match lookup(self.fd(), &rel) {
+        let fd = match self.lookup(&rel) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => self.create(path, &rel, kind)?,
             Err(e) => return Err(self.lookup_err(path, e)),
@@ -137,7 +160,7 @@ impl Root {
         let mut current: Option<OwnedFd> = None;
         for (i, part) in parts.iter().enumerate() {
             done.push(part);
-            let found = match lookup(self.fd(), &done) {
+            let found = match self.lookup(&done) {
                 Err(Errno::NOENT) => {
                     let parent = match &current {
                         Some(fd) => require_dir(fd, path)?,
@@ -158,7 +181,7 @@ impl Root {
                     })?;
                     // Looked up again from the root: whatever the name
                     // leads to now, it is inside the root.
-                    lookup(self.fd(), &done)
+                    self.lookup(&done)
                 }
                 other => other,
             };
@@ -493,9 +516,15 @@ mod tests {
 
     #[test]
     fn missing_targets_are_created_inside_the_root_through_symlinks() {
+        for how in [Lookup::Openat2, Lookup::Walk] {
+            created_inside_the_root(how);
+        }
+    }
+
+    fn created_inside_the_root(how: Lookup) {
         let root = image_with_links();
         let r = root.path();
-        let held = Root::open(r).unwrap();
+        let held = Root::open_with(r, how).unwrap();
         let dir = held.ensure(Path::new("/abs/new/dir"), Kind::Dir).unwrap();
         assert_eq!(where_is(&dir.fd), r.join("etc/new/dir"));
         let file = held.ensure(Path::new("/rel/sub/file"), Kind::File).unwrap();
@@ -530,12 +559,15 @@ mod tests {
 
     #[test]
     fn a_dangling_symlink_is_refused_not_followed() {
-        let root = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        let gone = outside.path().join("gone");
-        symlink(&gone, root.path().join("dangling")).unwrap();
-        let held = Root::open(root.path()).unwrap();
-        assert!(held.ensure(Path::new("/dangling/x"), Kind::Dir).is_err());
-        assert!(!gone.exists(), "created outside the root");
+        for how in [Lookup::Openat2, Lookup::Walk] {
+            let root = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let gone = outside.path().join("gone");
+            symlink(&gone, root.path().join("dangling")).unwrap();
+            let held = Root::open_with(root.path(), how).unwrap();
+            assert!(held.ensure(Path::new("/dangling/x"), Kind::Dir).is_err());
+            assert!(held.ensure(Path::new("/dangling"), Kind::File).is_err());
+            assert!(!gone.exists(), "created outside the root ({how:?})");
+        }
     }
 }
