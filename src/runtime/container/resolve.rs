@@ -143,8 +143,9 @@ impl Root {
         })
     }
 
-    /// `path` is a real directory of the image, or does not exist yet: a
-    /// symlink there is refused (runc refuses one at /proc, /sys, /dev).
+    /// Whether `name`, at the top of the root, exists as anything but a real
+    /// directory (a symlink, a file): runc refuses to mount /proc, /sys or
+    /// /dev on one.
     pub fn is_symlink_or_not_dir(&self, name: &str) -> bool {
         match rustix::fs::statat(self.fd(), name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => !is_dir(stat.st_mode),
