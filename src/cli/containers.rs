@@ -6,6 +6,7 @@ use crate::runtime::container::{self, control};
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
+use crate::runtime::text::escape_control;
 use clap::Args;
 use std::time::Duration;
 
@@ -115,9 +116,10 @@ pub fn ps(paths: &Paths, args: PsArgs) -> i32 {
     0
 }
 
-/// The command in quotes, cut to `width` characters as docker does.
+/// The command in quotes, cut to `width` characters as docker does; its
+/// control characters are shown escaped, since the container chose them.
 pub fn quoted_command(command: &[String], width: usize) -> String {
-    let full = format!("\"{}\"", command.join(" "));
+    let full = format!("\"{}\"", escape_control(&command.join(" ")));
     if full.chars().count() <= width {
         return full;
     }

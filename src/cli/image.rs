@@ -5,6 +5,7 @@ use crate::runtime::image::{ImageStore, ImportOptions};
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use crate::runtime::state;
+use crate::runtime::text::escape_control;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -38,7 +39,7 @@ pub fn image(paths: &Paths, command: ImageCommand) -> i32 {
         } => match store.import(&name, &path, &ImportOptions { allow_devices }) {
             Ok(report) => {
                 for warning in &report.warnings {
-                    eprintln!("hako: warning: {warning}");
+                    eprintln!("hako: warning: {}", escape_control(warning));
                 }
                 println!("{name}");
                 0

@@ -189,9 +189,12 @@ fn may_enter_containers(command: Option<&Command>) -> bool {
     )
 }
 
-/// Prints one line for an error of hako's and returns its exit code.
+/// Prints one line for an error of hako's and returns its exit code. The
+/// message may quote an image's or a container's text: its control
+/// characters are escaped, whatever built it.
 pub(crate) fn fail(code: i32, message: impl std::fmt::Display) -> i32 {
-    eprintln!("hako: {message}");
+    let message = message.to_string();
+    eprintln!("hako: {}", crate::runtime::text::escape_control(&message));
     code
 }
 

@@ -11,6 +11,7 @@
 //!   stack, parent death, the session keyring.
 //! - `container`: creating and running a container, step by step.
 //! - `state`: the on-disk record of each container.
+//! - `text`: text from images and containers, escaped for the terminal.
 
 pub mod attach;
 pub mod capabilities;
@@ -23,3 +24,4 @@ pub mod paths;
 pub mod seccomp;
 pub mod process;
 pub mod state;
+pub mod text;

@@ -8,6 +8,7 @@
 
 use super::mounts;
 use super::network;
+use super::resolve;
 use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
@@ -100,16 +101,19 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
         );
         mounts::mount_copied_root(&spec.image.rootfs, &ctx.upper, &ctx.rootfs)?;
     }
-    mounts::bind_host_dirs(&ctx.rootfs, &spec.image.host_binds)?;
-    mounts::bind_volumes(&ctx.rootfs, &spec.volumes)?;
+    // From here every target is resolved from this held fd of the root.
+    let root = resolve::Root::open(&ctx.rootfs)?;
+    mounts::bind_host_dirs(&root, &spec.image.host_binds)?;
+    mounts::bind_volumes(&root, &spec.volumes)?;
 
     // 5. /proc, /dev, /sys, then hide what a container must not touch.
     let console = spec.tty.then_some(()).and(ctx.tty_slave.as_deref());
-    mounts::mount_special_filesystems(&ctx.rootfs, console)?;
-    mounts::mask_kernel_paths(&ctx.rootfs)?;
+    mounts::mount_special_filesystems(&root, console)?;
+    mounts::mask_kernel_paths(&root)?;
 
     // 6. Switch to the new root and let go of the host's.
-    mounts::pivot_into(&ctx.rootfs)?;
+    mounts::pivot_into(&root)?;
+    drop(root);
 
     // 7. Identity and network inside the namespaces.
     sethostname(&spec.hostname).map_err(|e| step_err("set the hostname", e))?;

@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod mounts;
 pub mod network;
+pub mod resolve;
 pub mod spec;
 
 pub use lifecycle::{

@@ -171,4 +171,36 @@ mod tests {
         assert_eq!(parse_record("6,1,1,-;eth0: link up\n", LEAF), Record::Other);
         assert_eq!(parse_record("garbage", LEAF), Record::Other);
     }
+
+    #[test]
+    fn a_process_name_with_escapes_reaches_event_lines_escaped() {
+        // The kernel shows a comm's control characters as `\xNN` in
+        // /dev/kmsg; should a raw one ever come through, the event line still
+        // carries none to the terminal.
+        for comm in ["\x1b]0;pwned\x07", "\x1b[2J"] {
+            let record = format!(
+                "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/hako/{LEAF},\
+                 task_memcg=/hako/{LEAF},task={comm},pid=1,uid=0\n"
+            );
+            let Record::KilledHere(name) = parse_record(&record, LEAF) else {
+                panic!("not matched: {record:?}");
+            };
+            let event = super::super::Event::new(
+                "id",
+                "web",
+                super::super::EventKind::OomKill {
+                    count: 1,
+                    process: Some(name),
+                    memory_limit: None,
+                },
+            );
+            for line in [event.human_line(), event.kind.detail()] {
+                assert!(
+                    !line.contains(['\x1b', '\x07']),
+                    "raw control characters in {line:?}"
+                );
+                assert!(line.contains("\\x1b"), "{line:?}");
+            }
+        }
+    }
 }

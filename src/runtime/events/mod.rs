@@ -31,6 +31,7 @@ pub use watcher::{spawn_watcher, Watcher};
 
 use crate::runtime::limits::{format_bytes, CpuQuota, Limits, MemorySwap};
 use crate::runtime::paths::Paths;
+use crate::runtime::text::escape_control;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -148,14 +149,17 @@ impl Event {
 
     /// One line for people:
     /// `2026-11-29T13:40:01.123Z  web  oom_kill  killed tail (1 kill, memory limit 10 MiB)`.
+    /// It goes to a terminal, so nothing a container wrote into it (a process
+    /// name) can carry a control character there.
     pub fn human_line(&self) -> String {
-        format!(
+        let line = format!(
             "{}  {}  {}  {}",
             format_utc(self.time_ms),
             self.name,
             self.kind.word(),
             self.kind.detail()
-        )
+        );
+        escape_control(&line).into_owned()
     }
 }
 
@@ -175,7 +179,9 @@ impl EventKind {
         }
     }
 
-    /// What happened, in words.
+    /// What happened, in words, safe to show on a terminal: the command is
+    /// quoted with Rust's escapes, a process name (chosen by the container,
+    /// read from the kernel log) has its control characters escaped.
     pub fn detail(&self) -> String {
         match self {
             EventKind::Create { image, command } => {
@@ -193,7 +199,7 @@ impl EventKind {
                 process,
                 memory_limit,
             } => {
-                let who = process.as_deref().unwrap_or("a process");
+                let who = escape_control(process.as_deref().unwrap_or("a process"));
                 let kills = plural(*count, "kill");
                 match memory_limit {
                     Some(limit) => format!(

@@ -35,6 +35,7 @@ use nix::unistd::linkat;
 
 use super::attrs::{self, Attrs};
 use super::{ImageError, ImportOptions};
+use crate::runtime::text::escape_control;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -164,7 +165,9 @@ struct Extractor<'a> {
 impl Extractor<'_> {
     fn entry<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<(), ImageError> {
         let raw_path = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&raw_path).into_owned();
+        // The name is the archive's: every message that quotes it reaches the
+        // operator's terminal, so its control characters are escaped once here.
+        let name = escape_control(&String::from_utf8_lossy(&raw_path)).into_owned();
         let kind = entry.header().entry_type();
         // Archive-wide metadata (`git archive` writes the commit id here).
         if kind.is_pax_global_extensions() {
@@ -428,7 +431,8 @@ impl Extractor<'_> {
             if let Err(e) = attrs::set_xattr(path, key, value) {
                 self.xattr_failures += 1;
                 self.first_xattr_failure.get_or_insert_with(|| {
-                    format!("{} on {entry}: {e}", String::from_utf8_lossy(key))
+                    let key = String::from_utf8_lossy(key);
+                    format!("{} on {entry}: {e}", escape_control(&key))
                 });
             }
         }
@@ -442,7 +446,7 @@ impl Extractor<'_> {
             let entry = if rel.as_os_str().is_empty() {
                 "./".to_string()
             } else {
-                rel.display().to_string()
+                escape_control(&rel.to_string_lossy()).into_owned()
             };
             attrs::apply(&path, attrs, self.chown, false).map_err(|error| ImageError::Extract {
                 entry: entry.clone(),

@@ -30,6 +30,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::runtime::text::escape_control;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -68,10 +69,14 @@ pub enum ImageError {
     },
 
     /// The archive is hostile or malformed; nothing of it was kept.
-    #[error("refusing archive: entry {entry:?} {reason}; nothing was imported")]
+    /// `entry` is escaped for the terminal (`text::escape_control`).
+    #[error("refusing archive: entry \"{entry}\" {reason}; nothing was imported")]
     Refused { entry: String, reason: String },
 
-    #[error("extracting entry {entry:?} to {path}: {error}; nothing was imported")]
+    #[error(
+        "extracting entry \"{entry}\" to {}: {error}; nothing was imported",
+        escape_control(&path.to_string_lossy())
+    )]
     Extract {
         entry: String,
         path: PathBuf,

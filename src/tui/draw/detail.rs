@@ -3,6 +3,7 @@
 
 use super::theme;
 use crate::runtime::limits::format_bytes;
+use crate::runtime::text::escape_control;
 use crate::tui::app::App;
 use crate::tui::collector::Sample;
 use crate::tui::format;
@@ -211,7 +212,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), events);
 }
 
-/// Text on one line: newlines (real or escaped, as in a shell script) become spaces.
+/// Text on one line: newlines (real or escaped, as in a shell script) become
+/// spaces; any other control character (from a container's command or
+/// process name) is shown escaped rather than sent to the terminal.
 fn one_line(text: &str) -> String {
-    text.replace("\\n", " ").replace('\n', " ")
+    let joined = text.replace("\\n", " ").replace('\n', " ");
+    escape_control(&joined).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn commands_and_event_details_are_one_line_with_no_control_characters() {
+        assert_eq!(one_line("sh -c \"a\\nb\""), "sh -c \"a b\"");
+        assert_eq!(one_line("a\nb"), "a b");
+        assert_eq!(
+            one_line("killed \x1b]0;pwned\x07 (1 kill)"),
+            "killed \\x1b]0;pwned\\x07 (1 kill)"
+        );
+        assert_eq!(one_line("\x1b[2J\u{9b}2J"), "\\x1b[2J\\u{9b}2J");
+    }
 }

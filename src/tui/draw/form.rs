@@ -2,6 +2,7 @@
 
 use super::theme;
 use crate::runtime::state::ContainerState;
+use crate::runtime::text::escape_control;
 use crate::tui::form::Form;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -48,7 +49,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &Form) {
         lines.push(Line::from(Span::styled("working…", theme::title())));
     } else if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(
-            format!("✗ {error}"),
+            format!("✗ {}", escape_control(error)),
             theme::tone(crate::tui::app::Tone::Error),
         )));
     } else {

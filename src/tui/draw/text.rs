@@ -1,6 +1,7 @@
 //! The header line and the status line.
 
 use super::theme;
+use crate::runtime::text::escape_control;
 use crate::tui::app::App;
 use crate::tui::keys::Mode;
 use ratatui::layout::{Alignment, Rect};
@@ -71,7 +72,8 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let status_width = area.width.saturating_sub(hints_width);
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(
-            format!(" {}", app.status.text),
+            // Results may quote a container's command or an image's names.
+            format!(" {}", escape_control(&app.status.text)),
             theme::tone(app.status.tone),
         ))),
         Rect {
