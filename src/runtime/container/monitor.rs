@@ -161,7 +161,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
         null.as_raw_fd()
     };
     let container_io = if spec.tty {
-        ContainerIo::Inherit
+        ContainerIo::Terminal
     } else {
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
     };
