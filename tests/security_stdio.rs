@@ -92,9 +92,16 @@ fn without_t_the_container_never_holds_the_calling_terminal() {
     let attack = "for fd in 0 1 2; do [ -t $fd ] && echo tty-on-$fd; \
                   stty -F /proc/self/fd/$fd rows 11 cols 33 2>/dev/null && echo changed-$fd; done; \
                   echo done";
-    for flags in ["", "-i"] {
+    let out = env.hako(&["run", "-d", "--name", "box", "busybox", "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for command in ["run --rm", "run --rm -i", "exec box", "exec -i box"] {
+        let image = if command.starts_with("run") {
+            "busybox"
+        } else {
+            ""
+        };
         let cmd = format!(
-            "stty rows 37 cols 91; {HAKO} --root {} run --rm {flags} busybox sh -c '{attack}'; echo size=$(stty size)",
+            "stty rows 37 cols 91; {HAKO} --root {} {command} {image} sh -c '{attack}'; echo size=$(stty size)",
             env.root.path().display()
         );
         let out = Command::new("script")
@@ -104,11 +111,12 @@ fn without_t_the_container_never_holds_the_calling_terminal() {
             .output()
             .expect("script (bsdutils) is installed");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("done"), "run {flags}: {stdout}");
-        assert!(!stdout.contains("tty-on"), "run {flags}: {stdout}");
-        assert!(!stdout.contains("changed"), "run {flags}: {stdout}");
-        assert!(stdout.contains("size=37 91"), "run {flags}: {stdout}");
+        assert!(stdout.contains("done"), "{command}: {stdout}");
+        assert!(!stdout.contains("tty-on"), "{command}: {stdout}");
+        assert!(!stdout.contains("changed"), "{command}: {stdout}");
+        assert!(stdout.contains("size=37 91"), "{command}: {stdout}");
     }
+    assert_eq!(env.hako(&["rm", "-f", "box"]).code, 0);
     env.assert_clean();
 }
 

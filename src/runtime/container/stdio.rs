@@ -26,8 +26,14 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-/// Bytes moved by one splice or read: the most a default pipe holds.
+/// Bytes moved by one read/write copy.
 const CHUNK: usize = 64 * 1024;
+
+/// The size asked for each pipe, and the most one splice moves: fewer,
+/// larger transfers (and fewer wake-ups of the container) than with the
+/// default 64 KiB. 1 MiB is /proc/sys/fs/pipe-max-size by default, the most
+/// a process without CAP_SYS_RESOURCE may ask for (fcntl(2) F_SETPIPE_SZ).
+const PIPE_SIZE: usize = 1 << 20;
 
 /// The three pipes (or /dev/null for stdin without `-i`) of one container.
 pub struct StdioPipes {
@@ -50,14 +56,14 @@ impl StdioPipes {
     /// the container's stdin is /dev/null.
     pub fn new(interactive: bool) -> io::Result<StdioPipes> {
         let (stdin_read, stdin_write) = if interactive {
-            let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+            let (read, write) = pipe()?;
             (read, Some(write))
         } else {
             // std opens with O_CLOEXEC.
             (File::open("/dev/null")?.into(), None)
         };
-        let (stdout_read, stdout_write) = pipe2(OFlag::O_CLOEXEC)?;
-        let (stderr_read, stderr_write) = pipe2(OFlag::O_CLOEXEC)?;
+        let (stdout_read, stdout_write) = pipe()?;
+        let (stderr_read, stderr_write) = pipe()?;
         Ok(StdioPipes {
             container: [stdin_read, stdout_write, stderr_write],
             host: HostEnds {
@@ -91,6 +97,14 @@ impl StdioPipes {
     pub fn into_host_ends(self) -> HostEnds {
         self.host
     }
+}
+
+/// A close-on-exec pipe of `PIPE_SIZE` where the kernel allows it (a lower
+/// pipe-max-size or the user's pipe budget may refuse: the default size then).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+    let _ = fcntl(write.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32));
+    Ok((read, write))
 }
 
 /// Relays the caller's stdin to the container and its stdout and stderr back,
@@ -254,7 +268,7 @@ impl Stream {
         };
         if self.splice {
             let flags = SpliceFFlags::SPLICE_F_NONBLOCK | SpliceFFlags::SPLICE_F_MOVE;
-            return match splice(from, None, to, None, CHUNK, flags) {
+            return match splice(from, None, to, None, PIPE_SIZE, flags) {
                 Ok(0) => Flow::Closed,
                 Ok(_) => {
                     self.destination_full = false;
