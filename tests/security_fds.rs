@@ -130,17 +130,15 @@ fn a_working_directory_through_a_leaked_fd_is_refused() {
     fs::write(dir.path().join("secret"), MARKER).unwrap();
     start_detached(&env, "box", &[], &["sleep", "1000"]);
 
-    let attempts: [&[&str]; 2] = [
+    // `run` also creates a missing working directory: through the fd, that
+    // would be a directory made on the host, before any check.
+    let run = |workdir: &'static str, file: &'static str| {
+        ["run", "--rm", "-w", workdir, "busybox", "cat", file]
+    };
+    let attempts: [&[&str]; 3] = [
         &["exec", "-w", "/proc/self/fd/5", "box", "cat", "secret"],
-        &[
-            "run",
-            "--rm",
-            "-w",
-            "/proc/self/fd/5",
-            "busybox",
-            "cat",
-            "secret",
-        ],
+        &run("/proc/self/fd/5", "secret"),
+        &run("/proc/self/fd/5/made", "../secret"),
     ];
     for args in attempts {
         let (code, stdout, stderr) = hako_with_fd5(&env, dir.path(), args);
@@ -155,6 +153,10 @@ fn a_working_directory_through_a_leaked_fd_is_refused() {
         );
     }
 
+    assert!(
+        !dir.path().join("made").exists(),
+        "a directory was made on the host"
+    );
     assert_eq!(env.hako(&["rm", "-f", "box"]).code, 0);
     env.assert_clean();
 }

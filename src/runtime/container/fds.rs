@@ -5,8 +5,11 @@
 
 use super::SetupError;
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use std::path::Path;
+use nix::fcntl::{fcntl, openat2, FcntlArg, FdFlag, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{mkdirat, Mode};
+use std::ffi::OsStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Component, Path};
 
 /// Marks every descriptor above 2 close-on-exec, so that nothing hako holds
 /// or inherited from its own caller reaches the command; the error pipe is
@@ -41,6 +44,53 @@ fn mark_each_below_limit() -> Result<(), SetupError> {
         let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
     }
     Ok(())
+}
+
+/// Creates `workdir` (and its missing parents) one component at a time, each
+/// opened with openat2(2) RESOLVE_NO_MAGICLINKS: a path through a descriptor
+/// (`/proc/self/fd/N/sub`, N a host directory hako's caller left open) would
+/// otherwise create a directory on the host before any check could refuse
+/// it. Ordinary symlinks are followed, inside the container's root.
+pub fn create_workdir(workdir: &Path) -> Result<(), SetupError> {
+    let failed = |e: Errno| {
+        match e {
+        Errno::ELOOP => SetupError::new(format!(
+            "the working directory {} goes through a descriptor's /proc link, not a path in the container: give a path inside it with -w",
+            workdir.display()
+        )),
+        e => SetupError::new(format!(
+            "failed to create the working directory {}: {e}",
+            workdir.display()
+        )),
+    }
+    };
+    let mut dir = open_dir(libc::AT_FDCWD, OsStr::new("/")).map_err(failed)?;
+    for part in workdir.components() {
+        let name = match part {
+            Component::RootDir | Component::CurDir => continue,
+            other => other.as_os_str(),
+        };
+        dir = match open_dir(dir.as_raw_fd(), name) {
+            Err(Errno::ENOENT) => {
+                match mkdirat(Some(dir.as_raw_fd()), name, Mode::from_bits_truncate(0o755)) {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(e) => return Err(failed(e)),
+                }
+                open_dir(dir.as_raw_fd(), name).map_err(failed)?
+            }
+            other => other.map_err(failed)?,
+        };
+    }
+    Ok(())
+}
+
+fn open_dir(dir: RawFd, name: &OsStr) -> Result<OwnedFd, Errno> {
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = openat2(dir, name, how)?;
+    // SAFETY: openat2 just returned this descriptor and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Enters `workdir` and checks that the result is inside the container's

@@ -106,12 +106,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     if spec.network == Network::None {
         network::bring_up_loopback()?;
     }
-    fs::create_dir_all(&spec.workdir).map_err(|e| {
-        SetupError::new(format!(
-            "failed to create the working directory {}: {e}",
-            spec.workdir.display()
-        ))
-    })?;
+    fds::create_workdir(&spec.workdir)?;
     if spec.read_only {
         mounts::make_root_read_only()?;
     }
