@@ -41,7 +41,7 @@
 //! Back in the caller: the error pipe (O_CLOEXEC) closes when `B`'s execve
 //! succeeds, or carries the reason it did not (exit 127 not found, 126 cannot
 //! execute, 125 anything else). Then the caller waits for `A`
-//! (`foreground::wait_pid`), relaying the terminal.
+//! (`foreground::wait_pid`), relaying the terminal or the pipes.
 
 use super::control;
 use super::fds;
