@@ -2,7 +2,10 @@
 //! with the command's status.
 
 use super::{fail, EXIT_HAKO_ERROR};
-use crate::runtime::container::{self, foreground, monitor, ContainerSpec, RunRequest};
+use crate::runtime::container::stdio::StdioPipes;
+use crate::runtime::container::{
+    self, foreground, monitor, ContainerIo, ContainerSpec, RunRequest,
+};
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
 use clap::Args;
@@ -140,16 +143,24 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
     if let Err(e) = foreground::block_signals() {
         return fail(EXIT_HAKO_ERROR, format!("failed to block signals: {e}"));
     }
-    let mut running = match container::create_and_start(
-        paths,
-        &spec,
-        foreground::terminal_size(),
-        container::ContainerIo::Inherit,
-    ) {
-        Ok(running) => running,
-        Err(e) => return fail(e.exit_code, e.message),
+    // Without a terminal the container gets pipes that hako relays, never
+    // hako's own stdin, stdout and stderr.
+    let pipes = match (!spec.tty).then(|| StdioPipes::new(spec.interactive)) {
+        None => None,
+        Some(Ok(pipes)) => Some(pipes),
+        Some(Err(e)) => return fail(EXIT_HAKO_ERROR, format!("failed to create pipes: {e}")),
     };
-    let exit_code = match foreground::wait(&mut running, spec.interactive) {
+    let io = match &pipes {
+        Some(pipes) => ContainerIo::Fds(pipes.container_fds()),
+        None => ContainerIo::Terminal,
+    };
+    let mut running =
+        match container::create_and_start(paths, &spec, foreground::terminal_size(), io) {
+            Ok(running) => running,
+            Err(e) => return fail(e.exit_code, e.message),
+        };
+    let host_ends = pipes.map(StdioPipes::into_host_ends);
+    let exit_code = match foreground::wait(&mut running, spec.interactive, host_ends) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("hako: lost track of container {}: {e}", running.state.name);

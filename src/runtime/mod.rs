@@ -21,7 +21,7 @@ pub mod events;
 pub mod image;
 pub mod limits;
 pub mod paths;
-pub mod seccomp;
 pub mod process;
+pub mod seccomp;
 pub mod state;
 pub mod text;

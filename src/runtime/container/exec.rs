@@ -12,7 +12,8 @@
 //!    descriptors are the container's and not those of a reused pid;
 //! 3. with `-t`, open a PTY and its slave side here, on the host: once in the
 //!    container's mount namespace the host's /dev/pts is out of sight. Without
-//!    `-t` and `-i`, stdin is /dev/null;
+//!    `-t`, pipes that the caller relays (stdin /dev/null without `-i`): the
+//!    caller's own descriptors never reach the command;
 //! 4. fork `A`.
 //!
 //! In `A` (`join_steps`):
@@ -36,8 +37,9 @@
 //!     set, the user (the container's unless -u), the process sets (empty for
 //!     a non-root user), no_new_privs; then the parent-death signal again
 //!     (the uid switch cleared it) and the check that `A` is still there;
-//! 13. no descriptor of hako's reaches the command;
-//! 14. enter the working directory;
+//! 13. no descriptor of hako's reaches the command (close_range, not a listing
+//!     of the /proc that the container may have faked);
+//! 14. enter the working directory, checked to be inside the container;
 //! 15. install the container's seccomp program (the one its first process
 //!     got, kept in its directory), last, so none of hako's set-up is filtered;
 //! 16. execute the command, found in the container's PATH.
@@ -45,22 +47,23 @@
 //! Back in the caller: the error pipe (O_CLOEXEC) closes when `B`'s execve
 //! succeeds, or carries the reason it did not (exit 127 not found, 126 cannot
 //! execute, 125 anything else). Then the caller waits for `A`
-//! (`foreground::wait_pid`), relaying the terminal.
+//! (`foreground::wait_pid`), relaying the terminal or the pipes.
 
 use super::control;
+use super::fds;
 use super::foreground;
 use super::init::{
-    close_inherited_fds, drop_privileges, find_executable, install_seccomp, join_cgroup,
-    restore_signals, step_err,
+    drop_privileges, find_executable, install_seccomp, join_cgroup, restore_signals, step_err,
 };
 use super::lifecycle::RunError;
 use super::spec::User;
+use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
 use crate::runtime::paths::Paths;
-use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::process::clone;
 use crate::runtime::process::keyring;
 use crate::runtime::process::parent::{ChildEnd, ParentLink};
+use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
 use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
@@ -103,6 +106,8 @@ pub struct ExecProcess {
     pub pid: Pid,
     /// The PTY's master side, with `-t`.
     pub pty: Option<Box<dyn MasterPty + Send>>,
+    /// The caller's ends of the command's stdio pipes, without `-t`.
+    pub pipes: Option<HostEnds>,
 }
 
 /// Runs `request` in the container in the foreground of the calling terminal
@@ -115,12 +120,14 @@ pub fn exec(
     foreground::block_signals()
         .map_err(|e| RunError::hako(format!("failed to block signals: {e}")))?;
     let process = start(paths, container, request, foreground::terminal_size())?;
-    foreground::wait_pid(process.pid, process.pty, request.interactive).map_err(|e| {
-        RunError::hako(format!(
-            "lost track of the command in container {}: {e}",
-            container.name
-        ))
-    })
+    foreground::wait_pid(process.pid, process.pty, request.interactive, process.pipes).map_err(
+        |e| {
+            RunError::hako(format!(
+                "lost track of the command in container {}: {e}",
+                container.name
+            ))
+        },
+    )
 }
 
 /// Starts `request` in the container and returns once the command has been
@@ -155,17 +162,19 @@ pub fn start(
         return Err(not_running(&current));
     }
 
-    // 3. The terminal, or /dev/null for stdin.
+    // 3. The terminal, or pipes.
     let (pty, terminal) = if request.tty {
         let (master, slave) = open_terminal(terminal_size)?;
         (Some(master), Some(slave))
     } else {
         (None, None)
     };
-    let null_stdin = if !request.tty && !request.interactive {
-        Some(open_fd("/dev/null", OFlag::O_RDONLY)?)
-    } else {
-        None
+    let pipes = match request.tty {
+        true => None,
+        false => Some(
+            StdioPipes::new(request.interactive)
+                .map_err(|e| RunError::hako(format!("failed to create pipes: {e}")))?,
+        ),
     };
 
     // 4. The joiner.
@@ -175,9 +184,16 @@ pub fn start(
         plan: &plan,
         namespaces: &namespaces,
         cgroup_procs,
-        pty_master: pty.as_ref().and_then(|m| m.as_raw_fd()),
+        caller_ends: match &pipes {
+            Some(pipes) => pipes.host_fds(),
+            None => pty
+                .as_ref()
+                .and_then(|m| m.as_raw_fd())
+                .into_iter()
+                .collect(),
+        },
         terminal: terminal.as_ref().map(|fd| fd.as_raw_fd()),
-        null_stdin: null_stdin.as_ref().map(|fd| fd.as_raw_fd()),
+        stdio: pipes.as_ref().map(StdioPipes::container_fds),
         error_pipe: error_write.as_raw_fd(),
         caller: nix::unistd::getpid(),
     };
@@ -192,7 +208,8 @@ pub fn start(
     };
     // Only `A` and `B` keep these; the slave must close here so the master
     // sees the end of output when the command's last process is gone.
-    drop((error_write, terminal, null_stdin, namespaces));
+    drop((error_write, terminal, namespaces));
+    let pipes = pipes.map(StdioPipes::into_host_ends);
 
     // The pipe closes when execve succeeds; anything read is the reason it did not.
     let mut report = String::new();
@@ -205,7 +222,11 @@ pub fn start(
             message: message.to_string(),
         });
     }
-    Ok(ExecProcess { pid: joiner, pty })
+    Ok(ExecProcess {
+        pid: joiner,
+        pty,
+        pipes,
+    })
 }
 
 fn not_running(container: &ContainerState) -> RunError {
@@ -385,12 +406,14 @@ struct JoinContext<'a> {
     plan: &'a ExecPlan,
     namespaces: &'a [Namespace],
     cgroup_procs: Vec<PathBuf>,
-    /// The caller's side of the PTY, with `-t`: not for `A` or `B`.
-    pty_master: Option<RawFd>,
+    /// The caller's side of the PTY (with `-t`) or of the pipes (without):
+    /// not for `A` or `B`.
+    caller_ends: Vec<RawFd>,
     /// The PTY's slave side, with `-t`.
     terminal: Option<RawFd>,
-    /// /dev/null, for stdin without `-i` and `-t`.
-    null_stdin: Option<RawFd>,
+    /// Without `-t`: the command's stdin (a pipe, or /dev/null without `-i`),
+    /// stdout and stderr (pipes).
+    stdio: Option<[RawFd; 3]>,
     /// Write end of the error pipe; closed by `B`'s execve (O_CLOEXEC).
     error_pipe: RawFd,
     /// The caller, to notice it died before `A` asked to be told.
@@ -404,9 +427,11 @@ fn joiner_main(ctx: &JoinContext) -> ! {
         Ok(started) => started,
         Err(error) => exit_with(ctx.error_pipe, &error),
     };
-    // Only `B` keeps the error pipe and the terminal from here on.
-    for fd in [Some(ctx.error_pipe), ctx.terminal, ctx.null_stdin]
+    // Only `B` keeps the error pipe, the terminal and the pipes from here on.
+    let stdio = ctx.stdio.into_iter().flatten().map(Some);
+    for fd in [Some(ctx.error_pipe), ctx.terminal]
         .into_iter()
+        .chain(stdio)
         .flatten()
     {
         let _ = nix::unistd::close(fd);
@@ -430,7 +455,7 @@ fn join_steps(ctx: &JoinContext) -> Result<(Pid, OwnedFd), SetupError> {
     //    also the calling terminal) signals it. Signals stay blocked:
     //    `relay_signals` takes them with sigwait. If the caller dies, SIGHUP
     //    comes, and is passed on as a hang-up.
-    if let Some(fd) = ctx.pty_master {
+    for &fd in &ctx.caller_ends {
         let _ = nix::unistd::close(fd);
     }
     setsid().map_err(|e| step_err("start a new session", e))?;
@@ -538,16 +563,12 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;
 
-    // 13. No descriptor of hako's reaches the command.
-    close_inherited_fds()?;
+    // 13. No descriptor of hako's reaches the command: close_range, as the
+    //     container's /proc may be a fake (CVE-2024-21626 class).
+    fds::close_inherited_fds()?;
 
-    // 14. The working directory.
-    nix::unistd::chdir(&plan.workdir).map_err(|e| {
-        SetupError::new(format!(
-            "failed to enter the working directory {}: {e}",
-            plan.workdir.display()
-        ))
-    })?;
+    // 14. The working directory, checked to be inside the container.
+    fds::enter_workdir(&plan.workdir)?;
 
     // 15. The container's seccomp filter, last, after no_new_privs.
     install_seccomp(plan.seccomp.as_ref())?;
@@ -569,7 +590,7 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
 }
 
 /// With a terminal: stdin, stdout and stderr are its slave side, and it is the
-/// session's controlling terminal. Without: hako's own, stdin /dev/null unless `-i`.
+/// session's controlling terminal. Without: the pipes the caller relays.
 fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
     if let Some(fd) = ctx.terminal {
         // SAFETY: TIOCSCTTY on an open terminal fd with arg 0; the caller is a
@@ -583,8 +604,10 @@ fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
         for target in 0..=2 {
             dup2(fd, target).map_err(|e| step_err("attach the terminal", e))?;
         }
-    } else if let Some(fd) = ctx.null_stdin {
-        dup2(fd, 0).map_err(|e| step_err("attach /dev/null", e))?;
+    } else if let Some(fds) = ctx.stdio {
+        for (target, fd) in fds.into_iter().enumerate() {
+            dup2(fd, target as RawFd).map_err(|e| step_err("attach the stdio pipes", e))?;
+        }
     }
     Ok(())
 }

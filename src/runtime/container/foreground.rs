@@ -4,12 +4,14 @@
 //! passed on to the container's PID 1. With a terminal, the calling terminal
 //! is put in raw mode (restored on every way out, by a guard), its input goes
 //! to the container's PTY, the PTY's output comes back, and window-size
-//! changes follow (SIGWINCH).
+//! changes follow (SIGWINCH). Without one, the container's stdio pipes are
+//! relayed (`stdio::relay`).
 //!
 //! Signals are received through a signalfd, so the loop handles them in
 //! order with the terminal's input and output, with no signal handlers.
 
 use super::lifecycle::RunningContainer;
+use super::stdio::{self, HostEnds};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -103,25 +105,33 @@ impl Drop for RawMode {
 }
 
 /// Waits for the container's command to end and returns its exit code as a
-/// shell gives it (status, or 128 + signal).
-pub fn wait(container: &mut RunningContainer, forward_input: bool) -> io::Result<i32> {
-    wait_pid(container.pid, container.pty.take(), forward_input)
+/// shell gives it (status, or 128 + signal). `pipes`: hako's ends of its stdio
+/// pipes, when it has no terminal.
+pub fn wait(
+    container: &mut RunningContainer,
+    forward_input: bool,
+    pipes: Option<HostEnds>,
+) -> io::Result<i32> {
+    wait_pid(container.pid, container.pty.take(), forward_input, pipes)
 }
 
 /// Waits for the child `pid` of this process to end, passing the handled
 /// signals on to it and, with `pty`, relaying the calling terminal to the
-/// PTY's master side (`forward_input`: also the terminal's input). Returns
+/// PTY's master side (`forward_input`: also the terminal's input), or with
+/// `pipes`, relaying the caller's stdio to the container's pipes. Returns
 /// its exit code as a shell gives it (status, or 128 + signal). The handled
 /// signals must have been blocked (`block_signals`) before `pid` was started.
 pub fn wait_pid(
     pid: Pid,
     pty: Option<Box<dyn MasterPty + Send>>,
     forward_input: bool,
+    pipes: Option<HostEnds>,
 ) -> io::Result<i32> {
     let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)?;
-    match pty {
-        Some(pty) => relay_terminal(pid, pty, &signals, forward_input),
-        None => loop {
+    match (pty, pipes) {
+        (Some(pty), _) => relay_terminal(pid, pty, &signals, forward_input),
+        (None, Some(pipes)) => stdio::relay(pid, &signals, pipes),
+        (None, None) => loop {
             if let Some(code) = next_signal(pid, &signals, None)? {
                 return Ok(code);
             }

@@ -6,17 +6,18 @@
 //! goes back to the parent over the error pipe, with the exit code docker
 //! would give (125 set-up, 126 cannot execute, 127 not found).
 
+use super::fds;
 use super::mounts;
 use super::network;
 use super::resolve;
 use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
-use crate::runtime::seccomp::BpfProgram;
 use crate::runtime::process::keyring;
 use crate::runtime::process::parent::ChildEnd;
+use crate::runtime::seccomp::BpfProgram;
 use caps::CapsHashSet;
-use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
+use nix::fcntl::{open, OFlag};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
@@ -40,8 +41,9 @@ pub struct InitContext<'a> {
     pub cgroup_procs: Vec<PathBuf>,
     /// The terminal's slave side, when the container has one.
     pub tty_slave: Option<PathBuf>,
-    /// Descriptors for stdin, stdout and stderr when they are not hako's
-    /// own (a detached container without a terminal writes into its monitor's pipes).
+    /// Descriptors for stdin, stdout and stderr without a terminal: pipes
+    /// that hako (foreground) or the monitor (detached) relays, and /dev/null
+    /// for stdin without `-i`. Never the caller's own.
     pub stdio: Option<[RawFd; 3]>,
     /// Write end of the error pipe; closed by `execve` (O_CLOEXEC) on success.
     pub error_pipe: RawFd,
@@ -120,12 +122,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     if spec.network == Network::None {
         network::bring_up_loopback()?;
     }
-    fs::create_dir_all(&spec.workdir).map_err(|e| {
-        SetupError::new(format!(
-            "failed to create the working directory {}: {e}",
-            spec.workdir.display()
-        ))
-    })?;
+    fds::create_workdir(&spec.workdir)?;
     if spec.read_only {
         mounts::make_root_read_only()?;
     }
@@ -140,16 +137,12 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;
 
-    // 9. No descriptor of hako's reaches the command.
-    close_inherited_fds()?;
+    // 9. No descriptor of hako's reaches the command (close_range, never a
+    //    /proc listing).
+    fds::close_inherited_fds()?;
 
-    // 10. The working directory.
-    nix::unistd::chdir(&spec.workdir).map_err(|e| {
-        SetupError::new(format!(
-            "failed to enter the working directory {}: {e}",
-            spec.workdir.display()
-        ))
-    })?;
+    // 10. The working directory, checked to be inside the container.
+    fds::enter_workdir(&spec.workdir)?;
 
     // 11. The seccomp filter, last, after no_new_privs: none of hako's own
     //     set-up is filtered; from here on only the PATH search and execve run.
@@ -184,7 +177,8 @@ pub(super) fn join_cgroup(procs_files: &[PathBuf]) -> Result<(), SetupError> {
 }
 
 /// With a terminal: stdin, stdout and stderr are its slave side. Without one,
-/// stdout and stderr are hako's own; stdin is hako's with `-i`, else /dev/null.
+/// the pipes given in `ctx.stdio`: hako's own descriptors never become the
+/// container's (they could be reopened through /proc/self/fd, issue 8).
 fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
     if let Some(slave) = &ctx.tty_slave {
         let fd = open(slave.as_path(), OFlag::O_RDWR, Mode::empty())
@@ -206,13 +200,12 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
         }
     } else if let Some(fds) = ctx.stdio {
         for (target, fd) in fds.into_iter().enumerate() {
-            dup2(fd, target as RawFd).map_err(|e| step_err("attach the monitor's pipes", e))?;
+            dup2(fd, target as RawFd).map_err(|e| step_err("attach the stdio pipes", e))?;
         }
-    } else if !ctx.spec.interactive {
-        let fd = open("/dev/null", OFlag::O_RDONLY, Mode::empty())
-            .map_err(|e| step_err("open /dev/null", e))?;
-        dup2(fd, 0).map_err(|e| step_err("attach /dev/null", e))?;
-        let _ = nix::unistd::close(fd);
+    } else {
+        return Err(SetupError::new(
+            "no stdin, stdout and stderr were given for a container without a terminal".into(),
+        ));
     }
     Ok(())
 }
@@ -235,27 +228,6 @@ pub(super) fn drop_privileges(keep: &CapsHashSet, user: User) -> Result<(), Setu
     };
     capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))
-}
-
-/// Marks every descriptor above 2 close-on-exec, so that descriptors hako
-/// inherited from its own caller never reach the command. The error pipe is
-/// among them and stays open until `execve` succeeds, as it must.
-pub(super) fn close_inherited_fds() -> Result<(), SetupError> {
-    let entries = fs::read_dir("/proc/self/fd").map_err(|e| {
-        SetupError::new(format!(
-            "failed to list open descriptors in /proc/self/fd: {e}"
-        ))
-    })?;
-    let fds: Vec<RawFd> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .filter(|fd| *fd > 2)
-        .collect();
-    for fd in fds {
-        // The directory's own fd is gone by now; EBADF is fine.
-        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
-    }
-    Ok(())
 }
 
 /// Installs the container's seccomp program, if it has one.

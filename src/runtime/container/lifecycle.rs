@@ -18,9 +18,9 @@ use crate::runtime::capabilities;
 use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
-use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::process::clone;
 use crate::runtime::process::parent::ParentLink;
+use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError, Status};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
@@ -81,12 +81,14 @@ pub struct ExitOutcome {
     pub oom_killed: bool,
 }
 
-/// Where a container without a terminal reads and writes.
+/// Where a container reads and writes. Never hako's own descriptors: the
+/// container could reopen them through /proc/self/fd (issue 8).
 #[derive(Debug, Clone, Copy)]
 pub enum ContainerIo {
-    /// hako's own stdin (with `-i`), stdout and stderr: a foreground run.
-    Inherit,
-    /// Given descriptors for stdin, stdout and stderr: a monitor's pipes.
+    /// With `-t`: the container's PTY.
+    Terminal,
+    /// Without: descriptors for stdin, stdout and stderr, pipes that the
+    /// foreground hako or the monitor relays (`stdio::StdioPipes`).
     Fds([RawFd; 3]),
 }
 
@@ -172,7 +174,7 @@ pub fn create_and_start(
         cgroup_procs: cgroup.procs_files(),
         tty_slave,
         stdio: match io {
-            ContainerIo::Inherit => None,
+            ContainerIo::Terminal => None,
             ContainerIo::Fds(fds) => Some(fds),
         },
         error_pipe: error_write.as_raw_fd(),

@@ -10,10 +10,13 @@
 //! - `control`: usage, live limits and signals for a running container.
 //! - `exec`: a new process inside a running container (`hako exec`).
 //! - `foreground`: waiting for a container while relaying its terminal and signals.
+//! - `stdio`: stdin, stdout and stderr as pipes that hako relays (without a terminal).
+//! - `fds`: no descriptor of hako's reaches the command; its cwd is inside the container.
 
 pub mod attach_session;
 pub mod control;
 pub mod exec;
+pub mod fds;
 pub mod foreground;
 pub mod init;
 pub mod lifecycle;
@@ -22,6 +25,7 @@ pub mod mounts;
 pub mod network;
 pub mod resolve;
 pub mod spec;
+pub mod stdio;
 
 pub use lifecycle::{
     create_and_start, finish, gc, remove, ContainerIo, ExitOutcome, GcReport, RunError,

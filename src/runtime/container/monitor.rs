@@ -164,7 +164,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
         null.as_raw_fd()
     };
     let container_io = if spec.tty {
-        ContainerIo::Inherit
+        ContainerIo::Terminal
     } else {
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
     };
@@ -248,9 +248,10 @@ fn container_io_ends(
         Some(pty) => {
             let fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
             // `fd` is open for as long as `pty` lives; dup gives this monitor
-            // its own descriptors of the same PTY master.
+            // its own descriptors of the same PTY master, close-on-exec as
+            // every descriptor of hako's.
             let dup = || {
-                nix::unistd::dup(fd)
+                fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3))
                     // SAFETY: dup returned a new descriptor that nothing else owns.
                     .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
                     .map_err(|e| RunError::hako(format!("failed to dup the PTY: {e}")))
