@@ -111,7 +111,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     // 5. /proc, /dev, /sys, then hide what a container must not touch.
     let console = spec.tty.then_some(()).and(ctx.tty_slave.as_deref());
     mounts::mount_special_filesystems(&root, console)?;
-    mounts::mask_kernel_paths(&root)?;
+    mounts::mask_kernel_paths(&root, &spec.kernel_paths)?;
 
     // 6. Switch to the new root and let go of the host's.
     mounts::pivot_into(&root)?;

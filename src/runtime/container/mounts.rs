@@ -7,37 +7,11 @@
 //! created by fd through `resolve`, never walked by path (CVE-2021-30465).
 
 use super::resolve::{self, Kind, Root};
-use super::spec::Volume;
+use super::spec::{KernelPaths, Volume};
 use super::SetupError;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{chdir, pivot_root};
 use std::path::{Path, PathBuf};
-
-/// Files masked with /dev/null and directories masked with an empty read-only
-/// tmpfs: runc's list plus Docker's two additions (../shared/REFERENCE.md).
-const MASKED_PATHS: [&str; 12] = [
-    "proc/acpi",
-    "proc/asound",
-    "proc/kcore",
-    "proc/keys",
-    "proc/latency_stats",
-    "proc/timer_list",
-    "proc/timer_stats",
-    "proc/sched_debug",
-    "proc/scsi",
-    "proc/interrupts",
-    "sys/firmware",
-    "sys/devices/virtual/powercap",
-];
-
-/// Kernel interfaces the container may read but not change.
-const READ_ONLY_PATHS: [&str; 5] = [
-    "proc/bus",
-    "proc/fs",
-    "proc/irq",
-    "proc/sys",
-    "proc/sysrq-trigger",
-];
 
 /// The device nodes every container gets, bound from the host's /dev.
 const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -248,11 +222,14 @@ pub fn mount_special_filesystems(root: &Root, console: Option<&Path>) -> Result<
     Ok(())
 }
 
-/// Hides and freezes the kernel interfaces a container must not use.
-pub fn mask_kernel_paths(root: &Root) -> Result<(), SetupError> {
+/// Hides the kernel interfaces a container must not use (`masked`: files
+/// under /dev/null, directories under an empty read-only tmpfs) and freezes
+/// those it may only read (`read_only`). Both lists come from the spec;
+/// `KernelPaths::default()` is Docker's.
+pub fn mask_kernel_paths(root: &Root, paths: &KernelPaths) -> Result<(), SetupError> {
     let null = resolve::open_source(Path::new("/dev/null"))?;
-    for path in MASKED_PATHS {
-        let Some(target) = root.open_existing(Path::new(path))? else {
+    for path in &paths.masked {
+        let Some(target) = root.open_existing(path)? else {
             continue;
         };
         if target.kind()? == Kind::Dir {
@@ -266,8 +243,8 @@ pub fn mask_kernel_paths(root: &Root) -> Result<(), SetupError> {
             resolve::bind_fd(&null, &target, MsFlags::empty())?;
         }
     }
-    for path in READ_ONLY_PATHS {
-        let Some(target) = root.open_existing(Path::new(path))? else {
+    for path in &paths.read_only {
+        let Some(target) = root.open_existing(path)? else {
             continue;
         };
         resolve::bind_fd(

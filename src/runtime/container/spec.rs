@@ -112,12 +112,52 @@ pub struct ContainerSpec {
     pub capabilities: CapsHashSet,
     /// The syscall filter: its profile and compiled program.
     pub seccomp: Seccomp,
+    /// The /proc and /sys paths hidden or made read-only.
+    pub kernel_paths: KernelPaths,
     pub read_only: bool,
     pub interactive: bool,
     pub tty: bool,
     pub auto_remove: bool,
     pub limits: Limits,
     pub cgroup_parent: String,
+}
+
+/// Kernel interfaces under /proc and /sys that a container must not use
+/// (`masked`) or may only read (`read_only`), as paths relative to its root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelPaths {
+    pub masked: Vec<PathBuf>,
+    pub read_only: Vec<PathBuf>,
+}
+
+impl Default for KernelPaths {
+    /// runc's lists plus Docker's two additions (../shared/REFERENCE.md).
+    fn default() -> KernelPaths {
+        let paths = |list: &[&str]| list.iter().map(PathBuf::from).collect();
+        KernelPaths {
+            masked: paths(&[
+                "proc/acpi",
+                "proc/asound",
+                "proc/kcore",
+                "proc/keys",
+                "proc/latency_stats",
+                "proc/timer_list",
+                "proc/timer_stats",
+                "proc/sched_debug",
+                "proc/scsi",
+                "proc/interrupts",
+                "sys/firmware",
+                "sys/devices/virtual/powercap",
+            ]),
+            read_only: paths(&[
+                "proc/bus",
+                "proc/fs",
+                "proc/irq",
+                "proc/sys",
+                "proc/sysrq-trigger",
+            ]),
+        }
+    }
 }
 
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -192,6 +232,7 @@ impl ContainerSpec {
             network,
             capabilities,
             seccomp,
+            kernel_paths: KernelPaths::default(),
             read_only: request.read_only,
             interactive: request.interactive,
             tty: request.tty,
