@@ -90,8 +90,9 @@ fn is_sealed(file: &File) -> bool {
 /// already run from such a view. The test also accepts a read-only overlay
 /// that has an upper layer (a host whose / is one): writes through it fail
 /// all the same, and making that mount writable takes CAP_SYS_ADMIN over the
-/// host's mount namespace, which a container holding it has anyway
-/// (mount_setattr(2)); it is no weaker than a host binary on a read-only /.
+/// mount namespace it belongs to, the host's (mount_setattr(2)); a container
+/// holding that owns the host anyway. It is no weaker than a host binary on a
+/// read-only /. A memfd is accepted only with all of `SEALS`.
 fn is_read_only_overlay(file: &File) -> bool {
     let overlay = fstatfs(file).is_ok_and(|fs| fs.filesystem_type() == OVERLAYFS_SUPER_MAGIC);
     overlay && fstatvfs(file).is_ok_and(|vfs| vfs.flags().contains(FsFlags::ST_RDONLY))
