@@ -19,7 +19,12 @@ const LIB_DIRS: [&str; 6] = [
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    let has = |name: &str| LIB_DIRS.iter().map(|d| Path::new(d).join(name)).find(|p| p.exists());
+    let has = |name: &str| {
+        LIB_DIRS
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.exists())
+    };
     if has("libseccomp.so").is_some() {
         return;
     }

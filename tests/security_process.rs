@@ -96,10 +96,12 @@ fn import_evil_image(env: &TestEnv) {
 /// and says so in /out/ready. With `after`, it then waits for that process
 /// to end and writes through the descriptor it held (which worked on the
 /// host's binary once nothing executed it any more). /out/done at the end.
+/// Each attempt logs its exit status and its error message.
 fn attack_script(after: bool) -> String {
     let after = if after {
         "while [ -e $d ]; do usleep 10000; done; \
-         echo x >> /proc/self/fd/3; echo \"write-after-exit $?\" >> /out/log; "
+         { echo x >> /proc/self/fd/3; } 2>> /out/log; \
+         echo \"write-after-exit $?\" >> /out/log; "
     } else {
         ""
     };
@@ -108,12 +110,41 @@ fn attack_script(after: bool) -> String {
            l=$(readlink $d/exe 2>/dev/null) || continue; \
            case \"$l\" in /bin/busybox) continue;; esac; \
            echo \"$l\" > /out/seen; \
-           chmod 4755 $d/exe; echo \"chmod $?\" >> /out/log; \
-           echo x >> $d/exe; echo \"append $?\" >> /out/log; \
+           chmod 4755 $d/exe 2>> /out/log; echo \"chmod $?\" >> /out/log; \
+           {{ echo x >> $d/exe; }} 2>> /out/log; echo \"append $?\" >> /out/log; \
            exec 3< $d/exe; echo \"hold $?\" >> /out/log; \
            touch /out/ready; {after}touch /out/done; exec sleep 1000; \
          done; usleep 10000; done"
     )
+}
+
+/// The exit status the attack script logged for `step`.
+fn step_status<'a>(log: &'a str, step: &str) -> Option<&'a str> {
+    log.lines()
+        .find_map(|line| line.strip_prefix(step)?.strip_prefix(' '))
+}
+
+/// The attack ran against the hako process, and failed on a read-only file:
+/// the attacker saw hako through the detached overlay (`/hako`, not the
+/// host path of the test's copy), held it open, and each of `steps` (chmod,
+/// writes) failed with EROFS; the copy on the host is unchanged.
+fn assert_attack_failed(hako: &HakoCopy, seen: &str, log: &str, steps: &[&str]) {
+    assert_eq!(seen.trim(), "/hako", "the attacker saw {seen:?}");
+    assert!(
+        !seen.contains(hako.path.to_str().unwrap()),
+        "the host path leaked: {seen:?}"
+    );
+    assert_eq!(step_status(log, "hold"), Some("0"), "{log}");
+    for step in steps {
+        let status = step_status(log, step);
+        assert!(
+            status.is_some_and(|s| s != "0"),
+            "{step} ran and did not fail: {log}"
+        );
+    }
+    let refusals = log.matches("Read-only file system").count();
+    assert_eq!(refusals, steps.len(), "not every step got EROFS: {log}");
+    hako.assert_untouched();
 }
 
 /// What the attacker saw and did.
@@ -181,9 +212,7 @@ fn exec_of_a_proc_self_exe_script_never_exposes_the_host_binary() {
         "exec ended: {:?}\nattacker saw {seen:?}; {log}",
         ended.status
     );
-    hako.assert_untouched();
-    // The attacker did reach the hako process, and it was the sealed copy.
-    assert!(seen.contains("memfd:hako"), "the attacker saw {seen:?}");
+    assert_attack_failed(&hako, &seen, &log, &["chmod", "append", "write-after-exit"]);
     let rm = env.hako(&["rm", "-f", "victim"]);
     assert_eq!(rm.code, 0, "{}", rm.stderr);
     env.assert_clean();
@@ -234,10 +263,14 @@ fn run_of_a_proc_self_exe_script_never_exposes_the_host_binary() {
         "run ended: {:?}\nattacker saw {seen:?}; {log}",
         ended.status
     );
-    hako.assert_untouched();
-    assert!(seen.contains("memfd:hako"), "the attacker saw {seen:?}");
+    assert_attack_failed(&hako, &seen, &log, &["chmod", "append"]);
     env.assert_clean();
 }
+
+/// Flags for `run` in the keyring test. The default seccomp profile blocks
+/// keyctl(2) (tests/security_seccomp.rs), and this test is about the session
+/// keyring, the defence behind the filter.
+const UNCONFINED: &[&str] = &["--security-opt", "seccomp=unconfined"];
 
 /// keyctl(2) numbers (linux/keyctl.h).
 const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
@@ -288,21 +321,20 @@ fn a_container_cannot_read_the_operators_session_keyring() {
     assert!(host.contains(&format!("read {secret}")), "{host}");
 
     let volume = format!("{}:/attack:ro", bin.path().display());
-    let run = env.hako(&[
-        "run",
+    let run = env.hako(&run_args(&[
         "--rm",
         "-v",
         &volume,
         "host",
         "/attack/attack_keyring",
         &key,
-    ]);
+    ]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_key_out_of_reach("run", &run.stdout, &host, &key, &secret);
 
-    let started = env.hako(&[
-        "run", "-d", "--name", "keys", "-v", &volume, "host", "sleep", "1000",
-    ]);
+    let started = env.hako(&run_args(&[
+        "-d", "--name", "keys", "-v", &volume, "host", "sleep", "1000",
+    ]));
     assert_eq!(started.code, 0, "{}", started.stderr);
     let exec = env.hako(&["exec", "keys", "/attack/attack_keyring", &key]);
     assert_eq!(exec.code, 0, "{}", exec.stderr);
@@ -310,6 +342,14 @@ fn a_container_cannot_read_the_operators_session_keyring() {
     eprintln!("host: {host}run: {}exec: {}", run.stdout, exec.stdout);
     assert_eq!(env.hako(&["rm", "-f", "keys"]).code, 0);
     env.assert_clean();
+}
+
+/// `run`, the `UNCONFINED` flags, then `args`.
+fn run_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["run"];
+    all.extend_from_slice(UNCONFINED);
+    all.extend_from_slice(args);
+    all
 }
 
 /// What attack_keyring printed in a container (`inside`) against what it
@@ -445,13 +485,49 @@ fn own_has(mask: &str, bit: u32) -> bool {
     u64::from_str_radix(mask, 16).unwrap() & (1 << bit) != 0
 }
 
+/// The monitor of container `name`: its pid, and its exe as the link reads.
+fn monitor_exe(env: &TestEnv, name: &str) -> (i64, PathBuf) {
+    let monitor = env.inspect(name)["monitor_pid"].as_i64().unwrap();
+    let exe = std::fs::read_link(format!("/proc/{monitor}/exe")).unwrap();
+    (monitor, exe)
+}
+
 #[test]
-fn hako_runs_from_a_sealed_copy_of_itself() {
+fn a_monitor_runs_from_the_read_only_overlay_and_holds_no_copy() {
     let env = TestEnv::new();
     let out = env.sh(&["-d", "--name", "sealed"], "sleep 1000");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let monitor = env.inspect("sealed")["monitor_pid"].as_i64().unwrap();
-    let exe = std::fs::read_link(format!("/proc/{monitor}/exe")).unwrap();
+    let (monitor, exe) = monitor_exe(&env, "sealed");
+    // The detached overlay's root holds the binary's directory: the link
+    // names the file from there, no host path.
+    assert_eq!(exe, Path::new("/hako"));
+    let link = format!("/proc/{monitor}/exe");
+    let fs = nix::sys::statfs::statfs(link.as_str()).unwrap();
+    assert_eq!(
+        fs.filesystem_type(),
+        nix::sys::statfs::OVERLAYFS_SUPER_MAGIC
+    );
+    let vfs = nix::sys::statvfs::statvfs(link.as_str()).unwrap();
+    assert!(vfs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY));
+    let write = std::fs::OpenOptions::new().write(true).open(&link);
+    assert_eq!(write.unwrap_err().raw_os_error(), Some(libc::EROFS));
+    // No copy of the binary in memory: the monitor maps no memfd at all.
+    let maps = std::fs::read_to_string(format!("/proc/{monitor}/maps")).unwrap();
+    assert!(!maps.contains("memfd:"), "{maps}");
+    assert_eq!(env.hako(&["rm", "-f", "sealed"]).code, 0);
+    env.assert_clean();
+}
+
+#[test]
+fn without_the_overlay_hako_runs_from_a_sealed_memfd() {
+    let env = TestEnv::new();
+    let out = env
+        .command(&["run", "-d", "--name", "memfd", "busybox", "sleep", "1000"])
+        .env(hako::runtime::process::sealed_exe::FORCE_MEMFD_ENV, "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (monitor, exe) = monitor_exe(&env, "memfd");
     assert_eq!(exe, Path::new("/memfd:hako (deleted)"));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -459,6 +535,6 @@ fn hako_runs_from_a_sealed_copy_of_itself() {
     if let Ok(f) = file.as_mut() {
         assert!(f.write_all(b"x").is_err(), "the sealed copy took a write");
     }
-    assert_eq!(env.hako(&["rm", "-f", "sealed"]).code, 0);
+    assert_eq!(env.hako(&["rm", "-f", "memfd"]).code, 0);
     env.assert_clean();
 }

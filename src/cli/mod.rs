@@ -117,10 +117,11 @@ pub fn main() -> i32 {
         }
     };
     // Anything that may run hako inside a container's namespaces runs it
-    // from a sealed copy, never from the host's file (CVE-2019-5736; see
-    // runtime::process::sealed_exe). Parsing above touched nothing.
+    // from a sealed view of itself, never from the host's file
+    // (CVE-2019-5736; see runtime::process::sealed_exe). Parsing above
+    // touched nothing.
     if may_enter_containers(cli.command.as_ref()) {
-        if let Err(e) = crate::runtime::process::sealed_exe::reexec_from_sealed_copy() {
+        if let Err(e) = crate::runtime::process::sealed_exe::reexec_from_sealed_exe() {
             return fail(EXIT_HAKO_ERROR, e);
         }
     }

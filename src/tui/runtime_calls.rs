@@ -182,7 +182,8 @@ pub fn exec_command_line(paths: &Paths, id: &str) -> Result<Vec<String>, String>
 /// that is the CLI itself is started like any other program.
 pub fn exec_shell(paths: &Paths, id: &str, rows: u16, cols: u16) -> Result<ExecShell, String> {
     // The kernel's link to the running (sealed) binary: current_exe() of a
-    // memfd names no file (see runtime::process::sealed_exe).
+    // detached overlay or a memfd names no host file (see
+    // runtime::process::sealed_exe).
     let mut command = CommandBuilder::new("/proc/self/exe");
     command.args(exec_command_line(paths, id)?);
     if *paths == Paths::system() {

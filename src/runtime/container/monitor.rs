@@ -56,9 +56,10 @@ pub fn log_path(dir: &Path) -> PathBuf {
 /// Starts `spec` under its own monitor and returns its state once its
 /// command runs. Must be called from the hako binary (it starts itself again).
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, RunError> {
-    // /proc/self/exe and not current_exe(): hako runs from a sealed memfd,
-    // whose name (`/memfd:hako (deleted)`) is no path; the kernel's link
-    // starts the same sealed copy again, so no second copy is made.
+    // /proc/self/exe and not current_exe(): hako runs from a detached
+    // overlay (`/hako`) or a sealed memfd (`/memfd:hako (deleted)`), whose
+    // name is no path on the host; the kernel's link starts the same sealed
+    // view again, so no second one is made.
     let mut child = Command::new("/proc/self/exe")
         .arg0("hako")
         .arg("__monitor")

@@ -1,8 +1,9 @@
 //! Process plumbing that the container set-up relies on, each piece in a file
 //! of its own:
 //!
-//! - `sealed_exe`: hako re-executes itself from a sealed memfd copy before it
-//!   can run inside a container's namespaces (CVE-2019-5736).
+//! - `sealed_exe`: hako re-executes itself from a read-only detached overlay
+//!   of its binary (else a sealed memfd copy) before it can run inside a
+//!   container's namespaces (CVE-2019-5736).
 //! - `clone`: the first process is cloned on an mmap'd stack with a guard
 //!   page, and only from a single-threaded process.
 //! - `parent`: the parent-death signal, set again after the uid switch, and a
