@@ -89,6 +89,9 @@ fn attack() {
         // socket(AF_VSOCK): vsock is not namespaced; it reaches the hypervisor.
         let rc = libc::syscall(libc::SYS_socket, libc::AF_VSOCK, libc::SOCK_STREAM, 0);
         report("socket_vsock", rc);
+        // The same through the i386 entry, socketcall(SYS_SOCKET, args), whose
+        // arguments (the family among them) are in memory, out of the filter's sight.
+        report("socketcall_vsock", i386_socketcall_socket(libc::AF_VSOCK));
 
         // Keyrings are not namespaced: the session keyring may be the host's.
         report(
@@ -124,6 +127,60 @@ fn attack() {
             libc::syscall(libc::SYS_unshare, libc::CLONE_NEWUSER | libc::CLONE_NEWNS),
         );
     }
+}
+
+/// socketcall(SYS_SOCKET, [family, SOCK_STREAM, 0]) through `int $0x80`,
+/// the i386 system call entry, which a 64-bit process may use too. Its
+/// pointer argument is 32 bits wide, so the arguments live in a page mapped
+/// below 4 GiB. Returns the syscall's result as `libc::syscall` does.
+#[cfg(target_arch = "x86_64")]
+fn i386_socketcall_socket(family: libc::c_int) -> libc::c_long {
+    const I386_SOCKETCALL: i64 = 102;
+    const SYS_SOCKET: i64 = 1;
+    // SAFETY: a fresh private anonymous page; written below, unmapped at the end.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED {
+        return -1;
+    }
+    let args = page as *mut u32;
+    let mut ret: i64 = I386_SOCKETCALL;
+    // SAFETY: `args` points at three u32 in the page just mapped. rbx cannot
+    // be named as an operand (LLVM reserves it), so it is swapped in and out
+    // around the call; int $0x80 leaves every register but eax as it was,
+    // save r8-r11, which it clears.
+    unsafe {
+        *args = family as u32;
+        *args.add(1) = libc::SOCK_STREAM as u32;
+        *args.add(2) = 0;
+        std::arch::asm!(
+            "xchg {call}, rbx",
+            "int 0x80",
+            "xchg {call}, rbx",
+            call = inout(reg) SYS_SOCKET => _,
+            inout("rax") ret,
+            in("rcx") args as u64,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+        );
+        libc::munmap(page, 4096);
+    }
+    if ret < 0 {
+        // As libc::syscall does: -errno becomes -1 with errno set.
+        // SAFETY: errno is this thread's.
+        unsafe { *libc::__errno_location() = -ret as i32 };
+        return -1;
+    }
+    // SAFETY: the descriptor was just made and is ours.
+    unsafe { libc::close(ret as i32) };
+    0
 }
 
 fn threads(count: usize) {

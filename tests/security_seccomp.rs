@@ -63,6 +63,7 @@ fn assert_all_refused(found: &BTreeMap<String, String>) {
         ("personality", "EPERM"),
         ("clone3", "ENOSYS"),
         ("socket_vsock", "EPERM"),
+        ("socketcall_vsock", "EPERM"),
         ("keyctl", "EPERM"),
         ("add_key", "EPERM"),
         ("unshare_user_mount", "EPERM"),
@@ -77,7 +78,7 @@ fn assert_all_refused(found: &BTreeMap<String, String>) {
 /// fail with the kernel's own reason (perf_event_paranoid gives EACCES,
 /// clone3 with no arguments EINVAL, a host without vsock EAFNOSUPPORT).
 fn assert_none_filtered(found: &BTreeMap<String, String>) {
-    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found.len(), 11, "{found:?}");
     for name in [
         "io_uring_setup",
         "userfaultfd",
@@ -89,7 +90,12 @@ fn assert_none_filtered(found: &BTreeMap<String, String>) {
         assert_eq!(found[name], "ok", "{name}: {found:?}");
     }
     assert_eq!(found["clone3"], "EINVAL");
-    for name in ["perf_event_open", "fanotify_init", "socket_vsock"] {
+    for name in [
+        "perf_event_open",
+        "fanotify_init",
+        "socket_vsock",
+        "socketcall_vsock",
+    ] {
         assert!(
             !["EPERM", "ENOSYS"].contains(&found[name].as_str()),
             "{name}: {found:?}"

@@ -96,12 +96,20 @@ pub(super) fn remove_made(made: &[PathBuf]) {
 /// that follows fail, with an error naming the cgroup. Returns the subtree of each of
 /// `dirs` as the last look found it, for `remove_tree`: walking the trees again costs
 /// a directory read per cgroup at every removal.
-pub(super) fn kill_all(dirs: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
+///
+/// `before_each_pass` runs before every look: v1 thaws the subtree there, since a
+/// frozen v1 process does not act on SIGKILL, and a container (with a user namespace
+/// and cgroupfs of its own) may freeze a sub-cgroup again after one thaw.
+pub(super) fn kill_all(
+    dirs: &[PathBuf],
+    before_each_pass: impl Fn(),
+) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
     // hako itself never runs inside a container's cgroup; if it somehow did, killing
     // it would leave the cgroup behind anyway.
     let this_process = std::process::id() as i32;
     loop {
+        before_each_pass();
         let mut found_any = false;
         let trees: Vec<Vec<PathBuf>> = dirs.iter().map(|dir| subtree(dir)).collect();
         for dir in trees.iter().flatten() {
@@ -255,7 +263,7 @@ mod tests {
         fs::create_dir_all(base.join("hako/web/c1")).unwrap();
         fs::create_dir_all(base.join("hako/other")).unwrap();
         fs::create_dir(base.join("hako/web/c1/payload")).unwrap();
-        let trees = kill_all(&[base.join("hako/web/c1")]).unwrap();
+        let trees = kill_all(&[base.join("hako/web/c1")], || {}).unwrap();
         assert_eq!(
             trees,
             [[base.join("hako/web/c1/payload"), base.join("hako/web/c1")]]

@@ -7,6 +7,7 @@ use super::SeccompError;
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
+use std::io::Write;
 use std::os::fd::AsFd;
 
 /// Compiles `profile` for `target` and writes the BPF program into `out`.
@@ -82,10 +83,80 @@ pub fn compile(
             added.map_err(|e| failed(format!("add the rule for {name}"), e))?;
         }
     }
+    if needs_socketcall_guard(profile, target) {
+        std::fs::File::from(out.as_fd().try_clone_to_owned().map_err(|e| {
+            SeccompError::Compile {
+                profile: source.to_string(),
+                problem: format!("write the socketcall guard: {e}"),
+            }
+        })?)
+        .write_all(&SOCKETCALL_GUARD)
+        .map_err(|e| SeccompError::Compile {
+            profile: source.to_string(),
+            problem: format!("write the socketcall guard: {e}"),
+        })?;
+    }
     filter
         .export_bpf(out)
         .map_err(|e| failed("export the BPF program".into(), e))
 }
+
+/// Whether the program needs `SOCKETCALL_GUARD`: the profile allows `socket`
+/// only for some families (a condition on argument 0, as the default
+/// profile's refusal of AF_VSOCK) and the filter covers i386, where
+/// `socketcall(SYS_SOCKET, args)` makes the same socket with its family in
+/// memory, out of the filter's sight. libseccomp turns such a `socket` rule
+/// into an unconditional socketcall(SYS_SOCKET) for i386, so the profile
+/// alone cannot close it (found in review: a 64-bit program made an
+/// AF_VSOCK socket through `int $0x80`).
+fn needs_socketcall_guard(profile: &Profile, target: &Target) -> bool {
+    cfg!(target_arch = "x86_64")
+        && profile.architectures.iter().any(|a| a == "SCMP_ARCH_X86")
+        && profile.rules_for(target).any(|rule| {
+            rule.names.iter().any(|n| n == "socket") && rule.args.iter().any(|a| a.index == 0)
+        })
+}
+
+/// Classic BPF put before libseccomp's program (its jumps are relative, so
+/// it runs unchanged after this): on i386, socketcall(SYS_SOCKET, ...) fails
+/// with EPERM; anything else goes on to the profile's program. 32-bit
+/// programs make sockets with the direct socket(2) (i386 nr 359, Linux
+/// 4.3+), whose family the profile's rule sees. Each instruction is
+/// `struct sock_filter` {u16 code, u8 jt, u8 jf, u32 k}, little-endian.
+const SOCKETCALL_GUARD: [u8; 7 * 8] = {
+    const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const I386_SOCKETCALL: u32 = 102;
+    const SYS_SOCKET: u32 = 1;
+    const RET_EPERM: u32 = 0x0005_0000 | 1; // SECCOMP_RET_ERRNO | EPERM
+                                            // seccomp_data: nr at 0, arch at 4, args[0] (low half) at 16.
+    let program: [(u16, u8, u8, u32); 7] = [
+        (LD_ABS, 0, 0, 4),
+        (JEQ, 0, 5, AUDIT_ARCH_I386), // not i386: to the profile (insn 7)
+        (LD_ABS, 0, 0, 0),
+        (JEQ, 0, 3, I386_SOCKETCALL),
+        (LD_ABS, 0, 0, 16),
+        (JEQ, 0, 1, SYS_SOCKET),
+        (RET, 0, 0, RET_EPERM),
+    ];
+    let mut bytes = [0u8; 7 * 8];
+    let mut i = 0;
+    while i < 7 {
+        let (code, jt, jf, k) = program[i];
+        let c = code.to_le_bytes();
+        let k = k.to_le_bytes();
+        let insn = [c[0], c[1], jt, jf, k[0], k[1], k[2], k[3]];
+        let mut j = 0;
+        while j < 8 {
+            bytes[i * 8 + j] = insn[j];
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+};
 
 fn to_scmp(action: Action) -> ScmpAction {
     match action {

@@ -24,7 +24,6 @@ use caps::CapsHashSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -33,7 +32,7 @@ use thiserror::Error;
 pub const DEFAULT_PROFILE: &str = include_str!("../../../assets/seccomp/default.json");
 
 /// Bumped whenever the compiled form changes for the same inputs.
-const CACHE_FORMAT: &str = "1";
+const CACHE_FORMAT: &str = "2";
 
 /// The file in a container's directory that holds its compiled program, for
 /// `exec` to install the same filter.
@@ -223,14 +222,14 @@ fn write_program(
         .create(dir)
         .map_err(cache_err(dir))?;
     let temporary = dir.join(format!(".{}.{}", std::process::id(), unique()));
-    let mut file = fs::OpenOptions::new()
+    let file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(&temporary)
         .map_err(cache_err(&temporary))?;
     let written = compile(&file)
-        .and_then(|()| file.flush().map_err(cache_err(&temporary)))
+        .and_then(|()| file.sync_all().map_err(cache_err(&temporary)))
         .and_then(|()| fs::rename(&temporary, program).map_err(cache_err(program)));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);

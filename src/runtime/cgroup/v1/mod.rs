@@ -218,10 +218,12 @@ impl Manager for V1Cgroup {
 
     fn remove(&self) -> Result<(), CgroupError> {
         let paths = self.paths();
-        if let Some(dir) = self.dir("freezer") {
-            freezer::thaw_all(&dir);
-        }
-        let trees = dirs::kill_all(&paths)?;
+        let freezer = self.dir("freezer");
+        let trees = dirs::kill_all(&paths, || {
+            if let Some(dir) = &freezer {
+                freezer::thaw_all(dir);
+            }
+        })?;
         // One hierarchy refusing should not leave the others behind.
         let mut first_error = None;
         for tree in &trees {

@@ -130,7 +130,7 @@ impl Manager for V2Cgroup {
 
     fn remove(&self) -> Result<(), CgroupError> {
         let dir = self.dir();
-        for tree in dirs::kill_all(std::slice::from_ref(&dir))? {
+        for tree in dirs::kill_all(std::slice::from_ref(&dir), || {})? {
             dirs::remove_tree(&tree)?;
         }
         dirs::remove_empty_parents(&self.root, self.parent());
