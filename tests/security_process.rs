@@ -40,13 +40,7 @@ impl HakoCopy {
 
     /// `COPY --root ROOT ARGS` for the test's environment.
     fn command(&self, env: &TestEnv, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.path);
-        cmd.arg("--root")
-            .arg(env.root.path())
-            .args(args)
-            .env("HAKO_CGROUP_PARENT", &env.cgroup_parent)
-            .env_remove("HAKO_ROOT");
-        cmd
+        env.command_of(&self.path, args)
     }
 
     /// The copy is as it was: same mode (no setuid bit), same bytes.

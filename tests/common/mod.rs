@@ -76,7 +76,12 @@ impl TestEnv {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(HAKO);
+        self.command_of(Path::new(HAKO), args)
+    }
+
+    /// `BINARY --root ROOT ARGS` in this environment: a test's own copy of hako.
+    pub fn command_of(&self, binary: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(binary);
         cmd.arg("--root")
             .arg(self.root.path())
             .args(args)

@@ -139,6 +139,23 @@ pub fn wait_pid(
     }
 }
 
+/// The container's exit code once a relay is done: the one already reaped, or
+/// the next, taking signals (and forwarding them) until it comes.
+pub(super) fn finish_waiting(
+    exit_code: Option<i32>,
+    pid: Pid,
+    signals: &SignalFd,
+) -> io::Result<i32> {
+    if let Some(code) = exit_code {
+        return Ok(code);
+    }
+    loop {
+        if let Some(code) = next_signal(pid, signals, None)? {
+            return Ok(code);
+        }
+    }
+}
+
 /// Handles one signal: forwards it, resizes the PTY, or reaps the container.
 /// Returns the exit code once the container's PID 1 has ended.
 pub(super) fn next_signal(
@@ -270,12 +287,5 @@ fn relay_terminal(
             }
         }
     }
-    match exit_code {
-        Some(code) => Ok(code),
-        None => loop {
-            if let Some(code) = next_signal(pid, signals, None)? {
-                return Ok(code);
-            }
-        },
-    }
+    finish_waiting(exit_code, pid, signals)
 }

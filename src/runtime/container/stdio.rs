@@ -16,7 +16,7 @@
 //! caller's shell shares, so hako only waits with poll(2) and asks splice for
 //! SPLICE_F_NONBLOCK instead.
 
-use super::foreground::next_signal;
+use super::foreground::{finish_waiting, next_signal};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, splice, FcntlArg, OFlag, SpliceFFlags};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -181,14 +181,7 @@ pub fn relay(pid: Pid, signals: &SignalFd, ends: HostEnds) -> io::Result<i32> {
             }
         }
     }
-    match exit_code {
-        Some(code) => Ok(code),
-        None => loop {
-            if let Some(code) = next_signal(pid, signals, None)? {
-                return Ok(code);
-            }
-        },
-    }
+    finish_waiting(exit_code, pid, signals)
 }
 
 /// hako's end of a container pipe, and which way the bytes go through it.
