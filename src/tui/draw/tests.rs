@@ -341,10 +341,15 @@ fn a_tiny_window_asks_for_room_and_never_panics() {
         Overlay::Form(Form::new_container("hako")),
         Overlay::ConfirmRemove(Box::new(app.samples[0].state.clone())),
     ];
+    // Every size up to a few cells, each side of the minimum and of the
+    // table's first column breakpoint, and the common 80x24: where drawing code
+    // changes its mind, and so where a subtraction could underflow.
+    let widths = [0, 1, 3, 8, 20, 29, 30, 39, 40, 41, 60, 79, 80, 89, 90];
+    let heights = [0, 1, 3, 6, 9, 10, 11, 15, 23, 24];
     for overlay in overlays {
         app.overlay = overlay;
-        for width in 0..70 {
-            for height in 0..26 {
+        for width in widths {
+            for height in heights {
                 let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
                 terminal
                     .draw(|f| {
