@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Exit code for errors of hako itself, as docker uses.
-pub const EXIT_HAKO_ERROR: i32 = 125;
+pub use crate::runtime::exit_code::HAKO_ERROR as EXIT_HAKO_ERROR;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -18,6 +18,7 @@ pub mod capabilities;
 pub mod cgroup;
 pub mod container;
 pub mod events;
+pub mod exit_code;
 pub mod image;
 pub mod limits;
 pub mod paths;

@@ -90,7 +90,7 @@ pub fn main(paths: &Paths, cgroup_parent: &str) -> i32 {
         }
         Err(e) => {
             eprintln!("hako: {e}");
-            crate::cli::EXIT_HAKO_ERROR
+            crate::runtime::exit_code::HAKO_ERROR
         }
     }
 }

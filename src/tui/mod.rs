@@ -72,14 +72,14 @@ pub fn run(options: Options) -> i32 {
     }
     if let Err(e) = terminal::catch_ending_signals() {
         eprintln!("hako: failed to set up signal handling: {e}");
-        return crate::cli::EXIT_HAKO_ERROR;
+        return crate::runtime::exit_code::HAKO_ERROR;
     }
     terminal::restore_on_panic();
     let mut screen = match terminal::enter() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hako: failed to set up the terminal: {e}");
-            return crate::cli::EXIT_HAKO_ERROR;
+            return crate::runtime::exit_code::HAKO_ERROR;
         }
     };
     let code = event_loop(&mut screen, options);
@@ -158,7 +158,7 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
         if let Err(e) = draw(screen, &mut app) {
             terminal::restore();
             eprintln!("hako: failed to draw: {e}");
-            return crate::cli::EXIT_HAKO_ERROR;
+            return crate::runtime::exit_code::HAKO_ERROR;
         }
         let shown = app.on_screen();
         if let Ok(mut current) = on_screen.lock() {
@@ -178,7 +178,7 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
                 Event::Input(_) => vec![],
                 Event::InputFailed(e) => {
                     app.quit = true;
-                    exit_code = crate::cli::EXIT_HAKO_ERROR;
+                    exit_code = crate::runtime::exit_code::HAKO_ERROR;
                     terminal::restore();
                     eprintln!("hako: failed to read the terminal: {e}");
                     vec![]

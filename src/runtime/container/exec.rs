@@ -216,9 +216,11 @@ pub fn start(
     let _ = File::from(error_read).read_to_string(&mut report);
     if !report.is_empty() {
         let _ = waitpid(joiner, None);
-        let (code, message) = report.split_once('\n').unwrap_or(("125", report.as_str()));
+        let (code, message) = report.split_once('\n').unwrap_or(("", report.as_str()));
         return Err(RunError {
-            exit_code: code.parse().unwrap_or(125),
+            exit_code: code
+                .parse()
+                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
             message: message.to_string(),
         });
     }
@@ -508,10 +510,12 @@ fn relay_signals(command: Pid) -> i32 {
             Ok(Signal::SIGCHLD) => loop {
                 match waitpid(command, Some(WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::Exited(_, code)) => return code,
-                    Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+                    Ok(WaitStatus::Signaled(_, sig, _)) => {
+                        return crate::runtime::exit_code::killed_by(sig as i32)
+                    }
                     Ok(WaitStatus::StillAlive) => break,
                     Ok(_) | Err(Errno::EINTR) => continue,
-                    Err(_) => return 125,
+                    Err(_) => return crate::runtime::exit_code::HAKO_ERROR,
                 }
             },
             // The PTY's size changes reach `B` from the kernel.
@@ -582,7 +586,11 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
         Err(errno) => errno,
     };
     // Docker's codes: 127 when the file is missing, 126 when it cannot run.
-    let code = if errno == Errno::ENOENT { 127 } else { 126 };
+    let code = if errno == Errno::ENOENT {
+        crate::runtime::exit_code::NOT_FOUND
+    } else {
+        crate::runtime::exit_code::CANNOT_EXECUTE
+    };
     Err(SetupError::with_code(
         code,
         format!("exec {}: {}", program.display(), errno.desc()),

@@ -188,7 +188,9 @@ fn reap(pid: Pid) -> io::Result<Option<i32>> {
     loop {
         match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => return Ok(Some(code)),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(Some(128 + sig as i32)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => {
+                return Ok(Some(crate::runtime::exit_code::killed_by(sig as i32)))
+            }
             Ok(WaitStatus::StillAlive) => return Ok(None),
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,

@@ -13,6 +13,7 @@ use super::resolve;
 use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
+use crate::runtime::exit_code;
 use crate::runtime::process::keyring;
 use crate::runtime::process::parent::ChildEnd;
 use crate::runtime::seccomp::BpfProgram;
@@ -262,7 +263,7 @@ pub(super) fn find_executable(command: &str, env: &[String]) -> Result<PathBuf, 
     match not_executable {
         Some(path) => Ok(path),
         None => Err(SetupError::with_code(
-            127,
+            exit_code::NOT_FOUND,
             format!("exec: {command:?}: executable file not found in $PATH"),
         )),
     }
@@ -290,9 +291,9 @@ fn exec_command(spec: &ContainerSpec) -> Result<Infallible, SetupError> {
     };
     // Docker's codes: 127 when the file is missing, 126 when it cannot run.
     let code = if errno == nix::Error::ENOENT {
-        127
+        exit_code::NOT_FOUND
     } else {
-        126
+        exit_code::CANNOT_EXECUTE
     };
     Err(SetupError::with_code(
         code,

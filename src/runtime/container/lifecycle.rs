@@ -43,7 +43,7 @@ pub struct RunError {
 impl RunError {
     pub(crate) fn hako(message: impl std::fmt::Display) -> RunError {
         RunError {
-            exit_code: 125,
+            exit_code: crate::runtime::exit_code::HAKO_ERROR,
             message: message.to_string(),
         }
     }
@@ -192,9 +192,11 @@ pub fn create_and_start(
     drop(parent_end);
     if !report.is_empty() {
         let _ = nix::sys::wait::waitpid(pid, None);
-        let (code, message) = report.split_once('\n').unwrap_or(("125", report.as_str()));
+        let (code, message) = report.split_once('\n').unwrap_or(("", report.as_str()));
         return Err(undo(RunError {
-            exit_code: code.parse().unwrap_or(125),
+            exit_code: code
+                .parse()
+                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
             message: message.to_string(),
         }));
     }
@@ -332,7 +334,8 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
     let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
     // A process killed for memory exits with SIGKILL (137); the counter tells
     // it was the kernel's OOM killer and not a `kill -9`.
-    let oom_killed = oom_kills > 0 && exit_code == 128 + Signal::SIGKILL as i32;
+    let oom_killed =
+        oom_kills > 0 && exit_code == crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32);
     let (id, name) = (&container.state.id, &container.state.name);
     let exited = EventKind::Exit {
         code: exit_code,

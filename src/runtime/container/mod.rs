@@ -44,7 +44,7 @@ pub struct SetupError {
 impl SetupError {
     pub fn new(message: String) -> SetupError {
         SetupError {
-            exit_code: 125,
+            exit_code: crate::runtime::exit_code::HAKO_ERROR,
             message,
         }
     }

@@ -87,7 +87,9 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
         Some(("ok", json)) => serde_json::from_str(json)
             .map_err(|e| RunError::hako(format!("the monitor sent a bad report: {e}"))),
         Some((code, message)) => Err(RunError {
-            exit_code: code.parse().unwrap_or(125),
+            exit_code: code
+                .parse()
+                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
             message: message.trim_end().to_string(),
         }),
         None => Err(RunError::hako(
@@ -101,11 +103,19 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
 pub fn monitor_main(paths: &Paths) -> i32 {
     let mut json = Vec::new();
     if let Err(e) = io::stdin().read_to_end(&mut json) {
-        return report_error(125, &format!("failed to read the spec: {e}"));
+        return report_error(
+            crate::runtime::exit_code::HAKO_ERROR,
+            &format!("failed to read the spec: {e}"),
+        );
     }
     let spec: ContainerSpec = match serde_json::from_slice(&json) {
         Ok(spec) => spec,
-        Err(e) => return report_error(125, &format!("bad spec from hako run: {e}")),
+        Err(e) => {
+            return report_error(
+                crate::runtime::exit_code::HAKO_ERROR,
+                &format!("bad spec from hako run: {e}"),
+            )
+        }
     };
     // Fork so that the process `run_detached` waits for ends now; the monitor
     // (the grandchild) is then adopted by init and never left a zombie.
@@ -113,7 +123,12 @@ pub fn monitor_main(paths: &Paths) -> i32 {
     match unsafe { fork() } {
         Ok(ForkResult::Parent { .. }) => return 0,
         Ok(ForkResult::Child) => {}
-        Err(e) => return report_error(125, &format!("failed to fork the monitor: {e}")),
+        Err(e) => {
+            return report_error(
+                crate::runtime::exit_code::HAKO_ERROR,
+                &format!("failed to fork the monitor: {e}"),
+            )
+        }
     }
     let _ = setsid();
     close_inherited_fds();
@@ -229,7 +244,10 @@ fn abandon(paths: &Paths, container: RunningContainer, error: RunError) -> RunEr
     let _ = kill(container.pid, Signal::SIGKILL);
     let _ = waitpid(container.pid, None);
     let state = container.state.clone();
-    finish(container, 128 + Signal::SIGKILL as i32);
+    finish(
+        container,
+        crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32),
+    );
     let _ = super::lifecycle::remove(paths, &state, true);
     error
 }
@@ -397,8 +415,8 @@ impl Monitor {
             };
             match poll(&mut fds, timeout) {
                 Err(Errno::EINTR) => continue,
-                Err(_) => return exit_code.unwrap_or(125),
-                Ok(0) => return exit_code.unwrap_or(125),
+                Err(_) => return exit_code.unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
+                Ok(0) => return exit_code.unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
                 Ok(_) => {}
             }
             let ready: Vec<bool> = fds
@@ -431,7 +449,7 @@ impl Monitor {
                 }
             }
             if exit_code.is_some() && !output_open {
-                return exit_code.unwrap_or(125);
+                return exit_code.unwrap_or(crate::runtime::exit_code::HAKO_ERROR);
             }
         }
     }
