@@ -230,19 +230,13 @@ fn the_attack_works_from_a_namespace_rooted_where_the_old_layout_rooted_it() {
     assert_eq!(read(control.pids.join("pids.max")), "max");
 }
 
-/// Starts the attacker container with the operator's limits; returns its id.
-fn start_attacker(env: &TestEnv) -> String {
+/// Starts the attacker container running `command` with the operator's
+/// limits; returns its id.
+fn start_attacker(env: &TestEnv, command: &[&str]) -> String {
     let mut args = vec!["run", "-d", "--name", "attacker"];
     args.extend_from_slice(UNCONFINED);
-    args.extend_from_slice(&[
-        "--memory",
-        "64m",
-        "--pids-limit",
-        PIDS_LIMIT,
-        "host",
-        "sleep",
-        "300",
-    ]);
+    args.extend_from_slice(&["--memory", "64m", "--pids-limit", PIDS_LIMIT, "host"]);
+    args.extend_from_slice(command);
     let out = env.hako(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     env.inspect("attacker")["id"].as_str().unwrap().to_string()
@@ -277,7 +271,7 @@ fn a_container_that_mounts_cgroupfs_sees_and_changes_only_its_own_subtree() {
     require_hybrid();
     let env = TestEnv::new();
     let mut victim = Victim::start();
-    let id = start_attacker(&env);
+    let id = start_attacker(&env, &["sleep", "300"]);
 
     // As a process of `hako exec`, which joins the same leaf and namespace.
     let mut args = vec!["exec", "attacker"];
@@ -315,23 +309,7 @@ fn a_containers_first_process_that_mounts_cgroupfs_sees_only_its_own_subtree() {
         "{} sh -c \"$0\" sh \"$1\"; exec sleep 300",
         UNSHARE.join(" ")
     );
-    let mut args = vec!["run", "-d", "--name", "attacker"];
-    args.extend_from_slice(UNCONFINED);
-    args.extend_from_slice(&[
-        "--memory",
-        "64m",
-        "--pids-limit",
-        PIDS_LIMIT,
-        "host",
-        "sh",
-        "-c",
-        &script,
-        ATTACK,
-        &victim.name,
-    ]);
-    let out = env.hako(&args);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let id = env.inspect("attacker")["id"].as_str().unwrap().to_string();
+    let id = start_attacker(&env, &["sh", "-c", &script, ATTACK, &victim.name]);
     let mut logs = String::new();
     wait_for("the attack to finish", Duration::from_secs(10), || {
         logs = env.hako(&["logs", "attacker"]).stdout;

@@ -116,7 +116,7 @@ pub fn create_and_start(
         let _ = state::bury(&dir);
         error
     };
-    if let Some(program) = &spec.seccomp.program {
+    if let Some(program) = &seccomp {
         seccomp::keep_for_exec(program, &dir).map_err(|e| cleanup_dir(RunError::hako(e)))?;
     }
 

@@ -130,8 +130,6 @@ pub fn prepare(
             (SeccompProfile::File { path, digest }, source, text)
         }
     };
-    let parsed = profile::Profile::parse(&text, &source)?;
-
     let cap_names = crate::runtime::capabilities::names(capabilities);
     let (native, go_arch) = profile::native_arch();
     let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -162,7 +160,10 @@ pub fn prepare(
     let dir = cache_dir(store);
     let program = dir.join(format!("{}.bpf", hex(&key.finalize())));
 
+    // A cached program was compiled from this very text (the key holds it),
+    // so only a miss reads the profile: a start skips parsing its 34 KB.
     if !program.exists() {
+        let parsed = profile::Profile::parse(&text, &source)?;
         write_program(&dir, &program, |file| {
             compile::compile(&parsed, &target, &source, file)
         })?;
@@ -173,14 +174,15 @@ pub fn prepare(
     })
 }
 
-/// Copies a container's program into its directory, so that `exec` installs
-/// the same filter even after the cache is cleared or hako is upgraded.
-pub fn keep_for_exec(program: &Path, container_dir: &Path) -> Result<(), String> {
+/// Writes the program the container's first process gets into its
+/// directory, so that `exec` installs the same filter even after the cache is
+/// cleared or hako is upgraded. The bytes are the ones already read, not the
+/// cache file read again.
+pub fn keep_for_exec(program: &BpfProgram, container_dir: &Path) -> Result<(), String> {
     let kept = container_dir.join(CONTAINER_PROGRAM);
-    fs::copy(program, &kept).map(|_| ()).map_err(|e| {
+    fs::write(&kept, program.to_bytes()).map_err(|e| {
         format!(
-            "failed to copy the seccomp program {} to {}: {e}",
-            program.display(),
+            "failed to write the seccomp program {}: {e}",
             kept.display()
         )
     })

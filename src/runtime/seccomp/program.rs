@@ -52,6 +52,21 @@ impl BpfProgram {
         Ok(BpfProgram { filters })
     }
 
+    /// The program as `from_bytes` reads it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.filters
+            .iter()
+            .flat_map(|f| {
+                let mut insn = [0u8; 8];
+                insn[..2].copy_from_slice(&f.code.to_ne_bytes());
+                insn[2] = f.jt;
+                insn[3] = f.jf;
+                insn[4..].copy_from_slice(&f.k.to_ne_bytes());
+                insn
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.filters.len()
     }
@@ -101,5 +116,6 @@ mod tests {
         assert_eq!(program.len(), 1);
         assert_eq!(program.filters[0].code, 0x06);
         assert_eq!(program.filters[0].k, 0x7fff_0000);
+        assert_eq!(program.to_bytes(), [0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
     }
 }
