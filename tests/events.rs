@@ -2,7 +2,7 @@
 //! `hako events` reading, filtering and following timelines through the real binary.
 
 use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
-use hako::runtime::events::{self, spawn_watcher, Event, EventKind, Watcher};
+use hako::runtime::events::{self, spawn_watcher, Event, EventKind, Readings, Watcher};
 use hako::runtime::limits::{CpuQuota, Limits};
 use hako::runtime::paths::Paths;
 use hako::runtime::state::{self, ContainerState, Status};
@@ -70,18 +70,29 @@ impl Watched {
 
     /// Waits up to `within` for an event of `kind`.
     fn wait_for(&self, kind: &str, within: Duration) -> Event {
-        let deadline = Instant::now() + within;
-        loop {
-            let recorded = events::read(self.dir.path()).unwrap();
-            if let Some(found) = recorded.iter().find(|e| e.kind.word() == kind) {
-                return found.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {kind} event within {within:?}; recorded: {recorded:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut recorded = vec![];
+        let found = wait_until(within, || {
+            recorded = events::read(self.dir.path()).unwrap();
+            recorded.iter().any(|e| e.kind.word() == kind)
+        });
+        assert!(
+            found,
+            "no {kind} event within {within:?}; recorded: {recorded:?}"
+        );
+        recorded
+            .into_iter()
+            .find(|e| e.kind.word() == kind)
+            .unwrap()
+    }
+
+    fn readings(&self) -> Readings {
+        self.watcher.as_ref().expect("watching").readings()
+    }
+
+    /// Waits up to 5 s until the watcher's readings satisfy `enough`.
+    fn wait_for_readings(&self, what: &str, enough: impl Fn(Readings) -> bool) {
+        let found = wait_until(Duration::from_secs(5), || enough(self.readings()));
+        assert!(found, "no {what} within 5 s: {:?}", self.readings());
     }
 
     /// Stops the watcher, removes the cgroup and checks that nothing is left.
@@ -101,10 +112,9 @@ impl Watched {
         );
         // Killed processes whose parent had exited stay zombies until init reaps
         // them, and a zombie still names its (deleted) cgroup.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !processes_in(&self.parent).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until(Duration::from_secs(5), || {
+            processes_in(&self.parent).is_empty()
+        });
         assert_eq!(processes_in(&self.parent), Vec::<String>::new());
     }
 }
@@ -115,6 +125,20 @@ impl Drop for Watched {
         let _ = self.cgroup.remove();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` until it holds or `within` has passed; whether it held.
+fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -218,8 +242,10 @@ fn a_busy_loop_under_a_cpu_quota_is_throttled() {
     };
     assert!(periods >= 1);
     assert_eq!(seen, Some(quota));
-    // Throttled in every period, but recorded at most once per 5 s.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Throttled in every period, but recorded at most once per 5 s: two more
+    // readings (each of them sees more throttling) add no event.
+    let seen_at = watched.readings().taken;
+    watched.wait_for_readings("two more readings", |r| r.taken >= seen_at + 2);
     let throttled = events::read(watched.dir.path())
         .unwrap()
         .iter()
@@ -283,10 +309,11 @@ fn a_cgroup_removed_under_a_running_watcher_goes_quietly() {
         },
         "exec sleep 60",
     );
-    std::thread::sleep(Duration::from_millis(100));
+    // The watcher reads the live cgroup, then tries the removed one.
+    watched.wait_for_readings("reading", |r| r.taken >= 1);
     watched.cgroup.remove().unwrap();
     watched.child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    watched.wait_for_readings("reading of the removed cgroup", |r| r.failed >= 1);
     let started = Instant::now();
     watched.watcher.take().unwrap().stop();
     assert!(started.elapsed() < Duration::from_millis(100));
@@ -587,10 +614,10 @@ fn following_prints_new_events_and_the_rm_of_a_removed_container() {
         kind,
     };
     events::record(&short, &event(EventKind::Start { pid: 7 })).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Printed, so the follower has the file open: removing it cannot hide the rm.
+    assert_eq!(next()["kind"], "start");
     events::record(&short, &event(EventKind::Rm)).unwrap();
     fs::remove_dir_all(&short).unwrap();
-    assert_eq!(next()["kind"], "start");
     let rm = next();
     assert_eq!(
         (rm["name"].as_str(), rm["kind"].as_str()),

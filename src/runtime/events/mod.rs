@@ -27,7 +27,7 @@ mod watcher;
 
 pub use follow::Follower;
 pub use time::{format_utc, now_ms, parse_since, parse_utc};
-pub use watcher::{spawn_watcher, Watcher};
+pub use watcher::{spawn_watcher, Readings, Watcher};
 
 use crate::runtime::limits::{format_bytes, CpuQuota, Limits, MemorySwap};
 use crate::runtime::paths::Paths;

@@ -26,6 +26,7 @@ use std::fs::{self, File};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -42,9 +43,34 @@ const SOON_FOR: Duration = Duration::from_secs(1);
 pub struct Watcher {
     stop: Arc<EventFd>,
     thread: Option<JoinHandle<()>>,
+    readings: Arc<ReadingCounts>,
+}
+
+/// How often the watcher has looked at the cgroup: the proof that it runs,
+/// which a quiet timeline alone cannot give.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readings {
+    /// Readings of the counters.
+    pub taken: u64,
+    /// Attempts that found the cgroup unreadable (removed).
+    pub failed: u64,
+}
+
+#[derive(Debug, Default)]
+struct ReadingCounts {
+    taken: AtomicU64,
+    failed: AtomicU64,
 }
 
 impl Watcher {
+    /// How many readings the watcher has taken so far.
+    pub fn readings(&self) -> Readings {
+        Readings {
+            taken: self.readings.taken.load(Ordering::SeqCst),
+            failed: self.readings.failed.load(Ordering::SeqCst),
+        }
+    }
+
     /// Stops the watcher after one last reading. Call it before removing the cgroup,
     /// so that a trip just before the container ended is still recorded.
     pub fn stop(mut self) {
@@ -95,6 +121,7 @@ pub fn spawn_watcher(
     let cgroup_dirs = cgroup.paths();
     let wakeups = Wakeups::open(&cgroup);
     let kernel_log = cgroup_dirs.first().and_then(|dir| KernelLog::open(dir));
+    let readings = Arc::new(ReadingCounts::default());
     let watch = Watch {
         dir,
         id: id.to_string(),
@@ -104,11 +131,13 @@ pub fn spawn_watcher(
         wakeups,
         kernel_log,
         stop: Arc::clone(&stop),
+        readings: Arc::clone(&readings),
     };
     let thread = spawn_with_signals_blocked(move || watch.run()).map_err(failed)?;
     Ok(Watcher {
         stop,
         thread: Some(thread),
+        readings,
     })
 }
 
@@ -203,6 +232,7 @@ struct Watch {
     wakeups: Wakeups,
     kernel_log: Option<KernelLog>,
     stop: Arc<EventFd>,
+    readings: Arc<ReadingCounts>,
 }
 
 impl Watch {
@@ -280,6 +310,7 @@ impl Watch {
     fn sample(&mut self, last: bool) {
         // A cgroup already removed has nothing more to tell.
         let Ok(stats) = self.cgroup.stats() else {
+            self.readings.failed.fetch_add(1, Ordering::SeqCst);
             return;
         };
         let now = now_ms();
@@ -306,6 +337,9 @@ impl Watch {
             // to record into, and nothing to tell anyone.
             let _ = record(&self.dir, &event);
         }
+        // Counted once what it showed is recorded, so whoever sees the count
+        // sees the events too.
+        self.readings.taken.fetch_add(1, Ordering::SeqCst);
     }
 
     fn killed_process(&mut self) -> Option<String> {
@@ -349,14 +383,30 @@ mod tests {
         read(dir).unwrap().iter().map(|e| e.kind.word()).collect()
     }
 
+    /// Polls `done` until it holds; fails naming `what` after `within`.
+    fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + within;
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits for the watcher's first reading, which it takes at once.
+    fn wait_for_first_reading(watcher: &Watcher) {
+        wait_until(Duration::from_secs(2), "the first reading", || {
+            watcher.readings() != Readings::default()
+        });
+    }
+
     #[test]
     fn a_v2_oom_kill_is_recorded_when_memory_events_changes() {
         let (_root, cgroup, cgroup_dir) = fake_v2();
         let container = tempfile::tempdir().unwrap();
         let watcher = spawn_watcher(container.path().into(), "c1", "web", cgroup).unwrap();
         assert!(watcher.thread.is_some());
-        // Let the first reading (all zeros) happen, then change the file.
-        thread::sleep(Duration::from_millis(50));
+        // The first reading (all zeros), then a change of the file.
+        wait_for_first_reading(&watcher);
         fs::write(
             cgroup_dir.join("memory.events"),
             "max 3\noom 1\noom_kill 1\n",
@@ -364,10 +414,9 @@ mod tests {
         .unwrap();
         // inotify wakes the watcher well before the next regular reading. (It may
         // read the file half-written, and see the kill on a second reading.)
-        let deadline = Instant::now() + Duration::from_millis(400);
-        while kinds(container.path()).len() < 2 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(Duration::from_millis(400), "two events", || {
+            kinds(container.path()).len() >= 2
+        });
         assert_eq!(kinds(container.path()), ["memory_limit", "oom_kill"]);
         let events = read(container.path()).unwrap();
         assert_eq!(
@@ -387,7 +436,7 @@ mod tests {
         let (_root, cgroup, cgroup_dir) = fake_v2();
         let container = tempfile::tempdir().unwrap();
         let watcher = spawn_watcher(container.path().into(), "c1", "web", cgroup).unwrap();
-        thread::sleep(Duration::from_millis(50));
+        wait_for_first_reading(&watcher);
         // pids.max reached just before the end: a plain write the watcher is not woken
         // for (inotify watches pids.events, not pids.current).
         fs::write(cgroup_dir.join("pids.current"), "10\n").unwrap();
@@ -411,12 +460,35 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_recorded_for_a_cgroup_that_is_gone_or_a_container_removed() {
+    fn a_cgroup_that_is_gone_is_tried_and_records_nothing() {
         let root = tempfile::tempdir().unwrap();
         let cgroup = Cgroup::v2(root.path(), "hako", "gone").unwrap();
         let container = tempfile::tempdir().unwrap();
+        let watcher = spawn_watcher(container.path().into(), "gone", "gone", cgroup).unwrap();
+        wait_until(
+            Duration::from_secs(2),
+            "a reading of the gone cgroup",
+            || watcher.readings().failed >= 1,
+        );
+        watcher.stop();
+        assert!(read(container.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_trip_of_a_container_removed_creates_no_directory() {
+        let (_root, cgroup, cgroup_dir) = fake_v2();
+        // Tripped before the first reading, which sees it and has nowhere to put it.
+        fs::write(
+            cgroup_dir.join("memory.events"),
+            "max 1\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
+        let container = tempfile::tempdir().unwrap();
         let removed = container.path().join("removed");
-        let watcher = spawn_watcher(removed.clone(), "gone", "gone", cgroup).unwrap();
+        let watcher = spawn_watcher(removed.clone(), "c1", "web", cgroup).unwrap();
+        wait_until(Duration::from_secs(2), "a reading of the trip", || {
+            watcher.readings().taken >= 1
+        });
         drop(watcher);
         assert!(!removed.exists());
     }
