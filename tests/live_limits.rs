@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{wait_for, TestEnv};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -76,8 +76,12 @@ fn lowering_memory_live_oom_kills_what_fitted_before() {
         ],
     );
     wait_running(&env, "grower");
-    std::thread::sleep(Duration::from_millis(800));
-    let before = stats(&env, "grower");
+    // One allocation has run (and fitted) before the limit is lowered.
+    let mut before = serde_json::Value::Null;
+    wait_for("an allocation of 30 MB", Duration::from_secs(10), || {
+        before = stats(&env, "grower");
+        before["memory_peak"].as_u64().unwrap_or(0) >= 25 << 20
+    });
     assert_eq!(before["memory_limit"], 64 << 20);
     assert_eq!(before["oom_kills"], 0);
 
@@ -158,8 +162,11 @@ fn stats_report_cpu_against_the_quota_and_pids_against_the_limit() {
         ],
     );
     wait_running(&env, "burner");
-    std::thread::sleep(Duration::from_millis(500));
-    let s = stats(&env, "burner");
+    let mut s = serde_json::Value::Null;
+    wait_for("throttling", Duration::from_secs(10), || {
+        s = stats(&env, "burner");
+        s["nr_throttled"].as_u64().unwrap_or(0) > 0
+    });
     let cpu = s["cpu_percent"].as_f64().unwrap();
     assert!(cpu > 5.0 && cpu < 26.0, "cpu {cpu}% under a 0.2 quota");
     assert!(s["cpu_quota_percent"].as_f64().unwrap() > 25.0, "{s}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{status_field, TestEnv};
+use common::{status_field, wait_for, TestEnv};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -159,7 +159,10 @@ fn cpus_hold_a_busy_loop_near_the_quota() {
         .spawn()
         .unwrap();
     let id = running_id(&env, "burner");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for("the loop to run", Duration::from_secs(10), || {
+        cgroup_cpu_ns(&env, &id).is_some_and(|ns| ns > 10_000_000)
+    });
+    // The share is measured over a window of its own.
     let (t0, c0) = (Instant::now(), cgroup_cpu_ns(&env, &id).expect("cpu usage"));
     std::thread::sleep(Duration::from_secs(4));
     let (t1, c1) = (Instant::now(), cgroup_cpu_ns(&env, &id).expect("cpu usage"));

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestEnv, HAKO};
+use common::{wait_for, TestEnv, HAKO};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,17 +52,17 @@ impl Tmux {
         ]);
     }
 
+    /// Sends keys; the dashboard takes them in order, so whoever needs their
+    /// effect waits for it on the screen.
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "main"];
         args.extend_from_slice(keys);
         self.run(&args);
-        std::thread::sleep(Duration::from_millis(150));
     }
 
     /// Types text literally (no key names).
     fn type_text(&self, text: &str) {
         self.run(&["send-keys", "-t", "main", "-l", text]);
-        std::thread::sleep(Duration::from_millis(150));
     }
 
     fn screen(&self) -> String {
@@ -81,7 +81,7 @@ impl Tmux {
                 Instant::now() < deadline,
                 "the dashboard never showed {text:?}; the screen was:\n{screen}"
             );
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -106,7 +106,8 @@ impl Drop for Tmux {
 }
 
 /// The shell command that runs the dashboard, then says how it ended and
-/// whether the terminal is back in its normal (canonical, echoing) mode.
+/// whether the terminal is back in its normal (canonical, echoing) mode
+/// (`MODE=` comes last: waiting for it sees both).
 fn dashboard_command(env: &TestEnv, extra: &str) -> String {
     format!(
         "HAKO_CGROUP_PARENT={parent} {HAKO} --root {root} {extra}; \
@@ -176,7 +177,7 @@ fn a_container_from_the_form_its_shell_an_oom_alert_a_live_limit_and_quit_leaves
 
     // q: the dashboard ends, the terminal is restored, the container runs on.
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("EXIT=", Duration::from_secs(10));
+    let screen = tmux.wait_for("MODE=", Duration::from_secs(10));
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         screen.contains("MODE=icanon"),
@@ -220,7 +221,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
             nix::sys::signal::Signal::try_from(signal).unwrap(),
         )
         .unwrap();
-        let screen = tmux.wait_for("EXIT=", Duration::from_secs(10));
+        let screen = tmux.wait_for("MODE=", Duration::from_secs(10));
         assert!(
             screen.contains(&format!("EXIT={}", 128 + signal)),
             "{screen}"
@@ -306,11 +307,11 @@ fn x_opens_a_new_shell_through_exec_in_its_own_pane() {
     tmux.type_text("exit 7");
     tmux.keys(&["Enter"]);
     tmux.wait_for("The shell exited (7)", Duration::from_secs(10));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !exec_processes(&env).is_empty() {
-        assert!(Instant::now() < deadline, "hako exec outlived its shell");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(
+        "hako exec to end with its shell",
+        Duration::from_secs(5),
+        || exec_processes(&env).is_empty(),
+    );
 
     // A new shell, left running when the dashboard quits: it ends with it.
     tmux.keys(&["C-\\"]);
@@ -322,17 +323,14 @@ fn x_opens_a_new_shell_through_exec_in_its_own_pane() {
     tmux.keys(&["C-\\"]);
     tmux.wait_for("(x returns)", Duration::from_secs(5));
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("EXIT=", Duration::from_secs(10));
+    let screen = tmux.wait_for("MODE=", Duration::from_secs(10));
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("MODE=icanon"), "{screen}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !exec_processes(&env).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "hako exec outlived the dashboard"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(
+        "hako exec to end with the dashboard",
+        Duration::from_secs(5),
+        || exec_processes(&env).is_empty(),
+    );
     // The container runs on; then it goes, and nothing is left.
     let ps = env.hako(&["ps"]);
     assert!(ps.stdout.contains("exec-box"), "{}", ps.stdout);
