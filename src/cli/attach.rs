@@ -3,13 +3,11 @@
 use super::{fail, EXIT_HAKO_ERROR};
 use crate::runtime::attach::{self, AttachClient};
 use crate::runtime::container::attach_session::{attach_terminal, parse_detach_keys, AttachEnd};
-use crate::runtime::container::control;
-use crate::runtime::container::monitor::log_path;
+use crate::runtime::container::{control, logs};
 use crate::runtime::paths::Paths;
-use crate::runtime::state::{self, ContainerState};
+use crate::runtime::state;
 use clap::Args;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::time::Duration;
+use std::io::Write;
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
@@ -95,79 +93,16 @@ pub fn logs(paths: &Paths, args: LogsArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(1, e),
     };
-    let dir = paths.container(&container.id);
-    let log = log_path(&dir);
-    let mut all = std::fs::read(log.with_extension("log.1")).unwrap_or_default();
-    all.extend(std::fs::read(&log).unwrap_or_default());
-    let start = match args.tail {
-        Some(n) => tail_start(&all, n),
-        None => 0,
-    };
+    let (all, follower) = logs::read(&paths.container(&container.id));
+    let start = args.tail.map_or(0, |n| logs::tail_start(&all, n));
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(&all[start..]);
     let _ = stdout.flush();
     if args.follow {
-        follow(
-            &container,
-            &log,
-            std::fs::metadata(&log).map_or(0, |m| m.len()),
-        );
+        follower.follow(&container, |new| {
+            let _ = stdout.write_all(new);
+            let _ = stdout.flush();
+        });
     }
     0
-}
-
-/// Where the last `n` lines of `data` begin.
-pub fn tail_start(data: &[u8], n: usize) -> usize {
-    if n == 0 {
-        return data.len();
-    }
-    // A final newline ends the last line; it does not start a new one.
-    let body = data.strip_suffix(b"\n").unwrap_or(data);
-    body.iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(n - 1)
-        .map_or(0, |(i, _)| i + 1)
-}
-
-/// Prints what is appended to the log until the container stops running.
-fn follow(container: &ContainerState, log: &std::path::Path, mut offset: u64) {
-    let mut stdout = std::io::stdout();
-    loop {
-        let running = control::is_running(container);
-        if let Ok(mut file) = std::fs::File::open(log) {
-            let len = file.metadata().map_or(0, |m| m.len());
-            if len < offset {
-                offset = 0; // rotated
-            }
-            if file.seek(SeekFrom::Start(offset)).is_ok() {
-                let mut new = Vec::new();
-                if file.read_to_end(&mut new).is_ok() && !new.is_empty() {
-                    offset += new.len() as u64;
-                    let _ = stdout.write_all(&new);
-                    let _ = stdout.flush();
-                }
-            }
-        }
-        if !running {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tail_counts_lines_from_the_end() {
-        let data = b"a\nb\nc\n";
-        assert_eq!(&data[tail_start(data, 2)..], b"b\nc\n");
-        assert_eq!(&data[tail_start(data, 10)..], data);
-        assert_eq!(&data[tail_start(data, 0)..], b"");
-        let partial = b"a\nb";
-        assert_eq!(&partial[tail_start(partial, 1)..], b"b");
-    }
 }

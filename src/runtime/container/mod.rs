@@ -4,6 +4,7 @@
 //! - `lifecycle`: the parent's side: create (cgroup, dirs, clone), finish, remove.
 //! - `init`: the container's first process, its set-up as an ordered list of steps.
 //! - `monitor`: the per-container process that keeps a detached container.
+//! - `logs`: a detached container's output log, written by its monitor, read by `hako logs`.
 //! - `mounts`: root filesystem, special filesystems, masked paths, pivot_root.
 //! - `network`: bringing up `lo` in a new network namespace.
 //! - `attach_session`: the calling terminal attached to a detached container.
@@ -20,6 +21,7 @@ pub mod fds;
 pub mod foreground;
 pub mod init;
 pub mod lifecycle;
+pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod network;

@@ -13,6 +13,7 @@
 
 use super::foreground::{block_signals, handled_signals, next_signal};
 use super::lifecycle::{create_and_start, finish, ContainerIo, RunError, RunningContainer};
+use super::logs::LogWriter;
 use super::spec::ContainerSpec;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};
 use crate::runtime::paths::Paths;
@@ -32,14 +33,12 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Output kept for clients that attach later.
 pub const SCROLLBACK_BYTES: usize = 1 << 20;
-/// The log is rotated (one old file kept) when it reaches this size.
-pub const LOG_LIMIT_BYTES: u64 = 8 << 20;
 /// The size a detached PTY starts with, until a client says otherwise.
 const DETACHED_SIZE: PtySize = PtySize {
     rows: 24,
@@ -47,11 +46,6 @@ const DETACHED_SIZE: PtySize = PtySize {
     pixel_width: 0,
     pixel_height: 0,
 };
-
-/// The container's output log.
-pub fn log_path(dir: &Path) -> PathBuf {
-    dir.join("container.log")
-}
 
 /// Starts `spec` under its own monitor and returns its state once its
 /// command runs. Must be called from the hako binary (it starts itself again).
@@ -213,7 +207,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     detach_stdio(&dir);
 
     let mut monitor = Monitor {
-        log: LogFile::open(log_path(&dir)),
+        log: LogWriter::open(&dir),
         container,
         listener,
         clients: vec![],
@@ -332,40 +326,6 @@ impl Scrollback {
     }
 }
 
-/// All output, in a file that is rotated before it grows past its limit.
-struct LogFile {
-    path: PathBuf,
-    file: Option<File>,
-    size: u64,
-}
-
-impl LogFile {
-    fn open(path: PathBuf) -> LogFile {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .ok();
-        let size = file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(0, |m| m.len());
-        LogFile { path, file, size }
-    }
-
-    fn write(&mut self, data: &[u8]) {
-        if self.size + data.len() as u64 > LOG_LIMIT_BYTES {
-            let _ = fs::rename(&self.path, self.path.with_extension("log.1"));
-            *self = LogFile::open(self.path.clone());
-        }
-        if let Some(file) = &mut self.file {
-            if file.write_all(data).is_ok() {
-                self.size += data.len() as u64;
-            }
-        }
-    }
-}
-
 struct Monitor {
     container: RunningContainer,
     listener: UnixListener,
@@ -377,7 +337,7 @@ struct Monitor {
     /// Client input the container has not taken yet.
     pending_input: Vec<u8>,
     scrollback: Scrollback,
-    log: LogFile,
+    log: LogWriter,
     signals: SignalFd,
 }
 
@@ -549,18 +509,5 @@ mod tests {
         let c = s.contents();
         assert_eq!(c.len(), SCROLLBACK_BYTES);
         assert!(c.ends_with(b"aaaatail"));
-    }
-
-    #[test]
-    fn the_log_rotates_at_its_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("container.log");
-        let mut log = LogFile::open(path.clone());
-        let chunk = vec![b'x'; 1 << 20];
-        for _ in 0..9 {
-            log.write(&chunk);
-        }
-        assert!(fs::metadata(&path).unwrap().len() <= LOG_LIMIT_BYTES);
-        assert!(fs::metadata(path.with_extension("log.1")).unwrap().len() > 0);
     }
 }
