@@ -7,6 +7,7 @@
 mod attach;
 mod containers;
 mod control;
+mod demo;
 mod events;
 mod exec;
 mod image;
@@ -164,7 +165,7 @@ pub fn main() -> i32 {
             crate::runtime::container::monitor::monitor_main(&Paths::under(&root))
         }
         Some(Command::Tui(args)) => dashboard(paths, args, cli.cgroup_parent),
-        Some(Command::Demo) => crate::tui::demo(&paths, &cli.cgroup_parent),
+        Some(Command::Demo) => demo::demo(&paths, &cli.cgroup_parent),
         None => dashboard(
             paths,
             TuiArgs {

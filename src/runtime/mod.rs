@@ -10,6 +10,7 @@
 //! - `process`: process plumbing: the sealed binary, cloning on a guarded
 //!   stack, parent death, the session keyring.
 //! - `container`: creating and running a container, step by step.
+//! - `demo`: the demo's three containers, each tripping one limit.
 //! - `state`: the on-disk record of each container.
 //! - `text`: text from images and containers, escaped for the terminal.
 
@@ -17,6 +18,7 @@ pub mod attach;
 pub mod capabilities;
 pub mod cgroup;
 pub mod container;
+pub mod demo;
 pub mod events;
 pub mod exit_code;
 pub mod image;

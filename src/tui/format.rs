@@ -1,7 +1,7 @@
 //! Small pure formatting functions for the dashboard: ages, percentages,
 //! `used / limit`. Each is table-tested below.
 
-use crate::runtime::limits::format_bytes;
+use crate::runtime::limits::{format_bytes, Limits};
 
 /// What the dashboard shows for a counter the kernel does not report.
 pub const NOT_REPORTED: &str = "-";
@@ -144,6 +144,25 @@ pub fn split_command(line: &str) -> Result<Vec<String>, String> {
         words.push(word);
     }
     Ok(words)
+}
+
+/// `memory 10 MiB, 0.5 CPU, pids 64` (or `no limits`).
+pub fn describe_limits(limits: &Limits) -> String {
+    let mut parts = vec![];
+    if let Some(m) = limits.memory {
+        parts.push(format!("memory {}", format_bytes(m)));
+    }
+    if let Some(q) = limits.cpu {
+        parts.push(cpus(q.cpus()));
+    }
+    if let Some(p) = limits.pids {
+        parts.push(format!("pids {p}"));
+    }
+    if parts.is_empty() {
+        "no limits".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 #[cfg(test)]

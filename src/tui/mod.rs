@@ -13,7 +13,6 @@
 
 mod app;
 mod collector;
-pub mod demo;
 mod draw;
 mod form;
 mod format;
@@ -85,11 +84,6 @@ pub fn run(options: Options) -> i32 {
     let code = event_loop(&mut screen, options);
     terminal::restore();
     code
-}
-
-/// `hako demo`.
-pub fn demo(paths: &Paths, cgroup_parent: &str) -> i32 {
-    demo::main(paths, cgroup_parent)
 }
 
 fn spawn_input(events: Sender<Event>) {

@@ -5,8 +5,10 @@
 
 use crate::runtime::attach::{self, AttachClient};
 use crate::runtime::cgroup::{Cgroup, CgroupStats};
+use crate::runtime::container::monitor::{self, MonitorStderr};
 use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
-use crate::runtime::events::EVENTS_FILE;
+use crate::runtime::demo::{self, DemoContainer};
+use crate::runtime::events::TimelineVersion;
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState, Status};
@@ -14,7 +16,7 @@ use nix::sys::signal::Signal;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// How long `s` waits after SIGTERM before SIGKILL, as `hako stop`'s default.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -32,10 +34,6 @@ pub struct EventLine {
 /// Every container of the root, oldest first.
 pub fn list(paths: &Paths) -> Result<Vec<ContainerState>, String> {
     state::list(paths).map_err(|e| e.to_string())
-}
-
-pub fn is_running(container: &ContainerState) -> bool {
-    control::is_running(container)
 }
 
 /// The container's cgroup. Finding it reads the host's mount table, so the
@@ -64,11 +62,10 @@ pub fn oom_kills(cgroup: &Cgroup) -> Option<u64> {
     cgroup.oom_kills().ok()
 }
 
-/// What changes whenever an event is added to the container's timeline (the
-/// length and time of its events file), so that it is read again only then.
-pub fn events_version(paths: &Paths, container: &ContainerState) -> Option<(u64, SystemTime)> {
-    let meta = std::fs::metadata(paths.container(&container.id).join(EVENTS_FILE)).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
+/// What changes whenever an event is added to the container's timeline, so
+/// that it is read again only then.
+pub fn events_version(paths: &Paths, container: &ContainerState) -> Option<TimelineVersion> {
+    crate::runtime::events::version(&paths.container(&container.id))
 }
 
 /// Events of a container the dashboard keeps (the newest).
@@ -112,9 +109,23 @@ pub fn validate(paths: &Paths, request: &RunRequest) -> Result<ContainerSpec, St
 }
 
 /// Starts a validated container under its own monitor, so that it outlives
-/// the dashboard and its terminal can be attached.
+/// the dashboard and its terminal can be attached. The monitor's stderr is
+/// not the dashboard's screen.
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, String> {
-    container::monitor::run_detached(paths, spec).map_err(|e| e.message)
+    monitor::run_detached_with(paths, spec, MonitorStderr::Discarded).map_err(|e| e.message)
+}
+
+/// Starts the demo's containers; their names, those kept as they were
+/// marked `(already running)`.
+pub fn start_demo(paths: &Paths, cgroup_parent: &str) -> Result<Vec<String>, String> {
+    let done = demo::start(paths, cgroup_parent, MonitorStderr::Discarded)?;
+    Ok(done
+        .into_iter()
+        .map(|c| match c {
+            DemoContainer::Started(name) => name.to_string(),
+            DemoContainer::AlreadyRunning(name) => format!("{name} (already running)"),
+        })
+        .collect())
 }
 
 pub fn stop(container: &ContainerState) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! runtime core (stop can take seconds, create starts a monitor) and reports
 //! each result back, so the dashboard never waits on a container.
 
-use super::demo;
+use super::format::describe_limits;
 use super::runtime_calls;
 use crate::runtime::container::RunRequest;
 use crate::runtime::limits::Limits;
@@ -107,39 +107,19 @@ pub fn perform(paths: &Paths, job: Job) -> Report {
                 container_id = Some(s.id.clone());
                 format!("started {} ({})", s.name, describe_limits(&s.limits))
             }),
-        Job::Demo { cgroup_parent } => demo::start(paths, &cgroup_parent).map(|names| {
-            format!(
-                "demo started: {} (watch the alerts: each trips a limit within a minute)",
-                names.join(", ")
-            )
-        }),
+        Job::Demo { cgroup_parent } => {
+            runtime_calls::start_demo(paths, &cgroup_parent).map(|names| {
+                format!(
+                    "demo started: {} (watch the alerts: each trips a limit within a minute)",
+                    names.join(", ")
+                )
+            })
+        }
     };
     Report {
         kind,
         result,
         container_id,
-    }
-}
-
-/// `memory 10 MiB, 0.5 CPU, pids 64` (or `no limits`).
-pub fn describe_limits(limits: &Limits) -> String {
-    let mut parts = vec![];
-    if let Some(m) = limits.memory {
-        parts.push(format!(
-            "memory {}",
-            crate::runtime::limits::format_bytes(m)
-        ));
-    }
-    if let Some(q) = limits.cpu {
-        parts.push(super::format::cpus(q.cpus()));
-    }
-    if let Some(p) = limits.pids {
-        parts.push(format!("pids {p}"));
-    }
-    if parts.is_empty() {
-        "no limits".into()
-    } else {
-        parts.join(", ")
     }
 }
 

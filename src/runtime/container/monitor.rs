@@ -47,9 +47,34 @@ const DETACHED_SIZE: PtySize = PtySize {
     pixel_height: 0,
 };
 
-/// Starts `spec` under its own monitor and returns its state once its
-/// command runs. Must be called from the hako binary (it starts itself again).
+/// Where the monitor's stderr goes until it is moved to `monitor.log` (start
+/// failures come back over its report, not its stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonitorStderr {
+    /// The caller's: a command line, where a message of a monitor that could
+    /// not even report is seen.
+    Caller,
+    /// /dev/null: the caller draws on its terminal (the dashboard).
+    Discarded,
+}
+
+/// Starts `spec` under its own monitor, its stderr the caller's, and returns
+/// its state once its command runs. Must be called from the hako binary (it
+/// starts itself again).
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, RunError> {
+    run_detached_with(paths, spec, MonitorStderr::Caller)
+}
+
+/// `run_detached`, with the monitor's stderr as `stderr` says.
+pub fn run_detached_with(
+    paths: &Paths,
+    spec: &ContainerSpec,
+    stderr: MonitorStderr,
+) -> Result<ContainerState, RunError> {
+    let stderr = match stderr {
+        MonitorStderr::Caller => Stdio::inherit(),
+        MonitorStderr::Discarded => Stdio::null(),
+    };
     // /proc/self/exe and not current_exe(): hako runs from a detached
     // overlay (`/hako`) or a sealed memfd (`/memfd:hako (deleted)`), whose
     // name is no path on the host; the kernel's link starts the same sealed
@@ -60,7 +85,7 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
         .arg(&paths.lib)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| RunError::hako(format!("failed to start the monitor: {e}")))?;
     let json = serde_json::to_vec(spec).expect("spec serializes");

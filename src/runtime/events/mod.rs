@@ -37,6 +37,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 use thiserror::Error;
 
 /// The name of the timeline file in a container's directory.
@@ -355,6 +356,17 @@ pub fn read(dir: &Path) -> Result<Vec<Event>, EventsError> {
             source,
         }),
     }
+}
+
+/// What changes whenever an event is added to a timeline: the length and
+/// time of its file.
+pub type TimelineVersion = (u64, SystemTime);
+
+/// The version of the timeline in the container directory `dir`; `None`
+/// when it has none (yet).
+pub fn version(dir: &Path) -> Option<TimelineVersion> {
+    let meta = fs::metadata(dir.join(EVENTS_FILE)).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// Every container's events, merged by time (events of the same millisecond keep

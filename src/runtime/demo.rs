@@ -1,9 +1,12 @@
-//! `hako demo`: three containers on the built-in `host` image, each running a
+//! The demo: three containers on the built-in `host` image, each running a
 //! workload from `assets/demo/` that trips one kind of limit within a minute.
+//! `hako demo` and the dashboard's `D` both start it here.
 
-use super::runtime_calls;
+use crate::runtime::container::monitor::{self, MonitorStderr};
 use crate::runtime::container::RunRequest;
+use crate::runtime::container::{self, control, ContainerSpec};
 use crate::runtime::paths::Paths;
+use crate::runtime::state;
 
 /// One demo container: its name, workload and the one limit it trips.
 pub struct Workload {
@@ -57,40 +60,37 @@ impl Workload {
     }
 }
 
-/// Starts the demo containers. A demo container that still runs is kept; one
-/// that has exited is removed and started again. Returns their names.
-pub fn start(paths: &Paths, cgroup_parent: &str) -> Result<Vec<String>, String> {
-    let existing = runtime_calls::list(paths)?;
-    let mut names = vec![];
-    for workload in &WORKLOADS {
-        if let Some(old) = existing.iter().find(|c| c.name == workload.name) {
-            if runtime_calls::is_running(old) {
-                names.push(format!("{} (already running)", workload.name));
-                continue;
-            }
-            runtime_calls::remove(paths, old)?;
-        }
-        let spec = runtime_calls::validate(paths, &workload.request(cgroup_parent))
-            .map_err(|e| format!("{}: {e}", workload.name))?;
-        runtime_calls::run_detached(paths, &spec).map_err(|e| format!("{}: {e}", workload.name))?;
-        names.push(workload.name.to_string());
-    }
-    Ok(names)
+/// What `start` did with one demo container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoContainer {
+    Started(&'static str),
+    /// Kept as it was: it still runs.
+    AlreadyRunning(&'static str),
 }
 
-/// The `hako demo` command: starts the containers and says what to do next.
-pub fn main(paths: &Paths, cgroup_parent: &str) -> i32 {
-    match start(paths, cgroup_parent) {
-        Ok(names) => {
-            for name in names {
-                println!("started {name}");
+/// Starts the demo containers, their monitors' stderr as `stderr` says. A
+/// demo container that still runs is kept; one that has exited is removed
+/// and started again.
+pub fn start(
+    paths: &Paths,
+    cgroup_parent: &str,
+    stderr: MonitorStderr,
+) -> Result<Vec<DemoContainer>, String> {
+    let existing = state::list(paths).map_err(|e| e.to_string())?;
+    let mut done = vec![];
+    for workload in &WORKLOADS {
+        if let Some(old) = existing.iter().find(|c| c.name == workload.name) {
+            if control::is_running(old) {
+                done.push(DemoContainer::AlreadyRunning(workload.name));
+                continue;
             }
-            println!("open the dashboard with `hako` to watch each one trip its limit");
-            0
+            container::remove(paths, old, true).map_err(|e| e.message)?;
         }
-        Err(e) => {
-            eprintln!("hako: {e}");
-            crate::runtime::exit_code::HAKO_ERROR
-        }
+        let failed = |e: String| format!("{}: {e}", workload.name);
+        let spec = ContainerSpec::from_request(paths, &workload.request(cgroup_parent))
+            .map_err(|e| failed(e.to_string()))?;
+        monitor::run_detached_with(paths, &spec, stderr).map_err(|e| failed(e.message))?;
+        done.push(DemoContainer::Started(workload.name));
     }
+    Ok(done)
 }
