@@ -9,44 +9,37 @@ use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
-use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::io::{self, Stdout};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::OnceLock;
 
 pub type Screen = Terminal<CrosstermBackend<Stdout>>;
 
 /// The last signal asking the dashboard to end, 0 for none.
-static ENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn remember_signal(signal: libc::c_int) {
-    // Only an atomic store: safe in a signal handler. The input thread looks.
-    ENDING_SIGNAL.store(signal, Ordering::SeqCst);
-}
+static ENDING_SIGNAL: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
 
 /// SIGTERM, SIGHUP and SIGINT end the dashboard through its normal way out,
-/// so the terminal is restored. Handlers do not survive exec, so the
+/// so the terminal is restored: signal-hook's handler stores the signal's
+/// number, and the input thread looks. Handlers do not survive exec, so the
 /// monitors the dashboard starts get the default dispositions back.
 pub fn catch_ending_signals() -> io::Result<()> {
-    let action = SigAction::new(
-        SigHandler::Handler(remember_signal),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
-    for signal in [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT] {
-        // SAFETY: the handler only stores into an atomic, which is
-        // async-signal-safe, and it replaces no handler that Rust relies on.
-        unsafe { sigaction(signal, &action) }.map_err(io::Error::from)?;
+    let flag = ENDING_SIGNAL.get_or_init(Arc::default);
+    for signal in [SIGTERM, SIGHUP, SIGINT] {
+        signal_hook::flag::register_usize(signal, Arc::clone(flag), signal as usize)?;
     }
     Ok(())
 }
 
 /// The signal that arrived since the last call, if any.
 pub fn take_ending_signal() -> Option<i32> {
-    match ENDING_SIGNAL.swap(0, Ordering::SeqCst) {
+    let flag = ENDING_SIGNAL.get()?;
+    match flag.swap(0, Ordering::SeqCst) {
         0 => None,
-        n => Some(n),
+        n => i32::try_from(n).ok(),
     }
 }
 

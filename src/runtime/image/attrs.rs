@@ -4,10 +4,10 @@
 //! except `chmod`, which callers must not use on symlinks (Linux has no
 //! symlink modes anyway).
 
-use std::ffi::CString;
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -46,44 +46,10 @@ pub(super) fn set_mtime(path: &Path, sec: i64, nsec: i64) -> io::Result<()> {
     utimensat(None, path, &time, &time, UtimensatFlags::NoFollowSymlink).map_err(io::Error::from)
 }
 
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("path {} contains a NUL byte", path.display()),
-        )
-    })
-}
-
-fn c_name(name: &[u8]) -> io::Result<CString> {
-    CString::new(name).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "extended attribute name contains a NUL byte",
-        )
-    })
-}
-
-/// Sets one extended attribute on `path` itself (not a symlink's target).
+/// Sets one extended attribute on `path` itself (not a symlink's target:
+/// `xattr::set` is `lsetxattr`).
 pub(super) fn set_xattr(path: &Path, name: &[u8], value: &[u8]) -> io::Result<()> {
-    let path = c_path(path)?;
-    let name = c_name(name)?;
-    // SAFETY: both strings are NUL-terminated and outlive the call; the
-    // value pointer and length describe a live slice.
-    let rc = unsafe {
-        libc::lsetxattr(
-            path.as_ptr(),
-            name.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    xattr::set(path, OsStr::from_bytes(name), value)
 }
 
 /// Whether an xattr error means "this filesystem or this caller cannot
@@ -95,51 +61,21 @@ pub(super) fn xattr_unsupported(error: &io::Error) -> bool {
     )
 }
 
-/// All extended attributes of `path` itself, as (name, value) pairs.
+/// All extended attributes of `path` itself (not a symlink's target:
+/// `xattr::list` and `get` are `llistxattr` and `lgetxattr`), as (name,
+/// value) pairs.
 pub(super) fn xattrs(path: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let c = c_path(path)?;
-    let names = read_sized(|buf, len| {
-        // SAFETY: `buf` is valid for `len` bytes (or null with len 0).
-        unsafe { libc::llistxattr(c.as_ptr(), buf.cast(), len) }
-    })?;
+    let names = match xattr::list(path) {
+        Ok(names) => names,
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     let mut pairs = Vec::new();
-    for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let c_name = c_name(name)?;
-        let value = read_sized(|buf, len| {
-            // SAFETY: as above; both strings are NUL-terminated.
-            unsafe { libc::lgetxattr(c.as_ptr(), c_name.as_ptr(), buf.cast(), len) }
-        });
-        match value {
-            Ok(value) => pairs.push((name.to_vec(), value)),
-            // Removed between listing and reading: nothing to copy.
-            Err(e) if e.raw_os_error() == Some(libc::ENODATA) => {}
-            Err(e) => return Err(e),
+    for name in names {
+        // `None`: removed between listing and reading, nothing to copy.
+        if let Some(value) = xattr::get(path, &name)? {
+            pairs.push((name.into_vec(), value));
         }
     }
     Ok(pairs)
-}
-
-/// Runs a "query size, then fill" libc call, retrying if the value grew
-/// in between.
-fn read_sized(mut call: impl FnMut(*mut u8, usize) -> isize) -> io::Result<Vec<u8>> {
-    loop {
-        let size = call(std::ptr::null_mut(), 0);
-        if size < 0 {
-            let error = io::Error::last_os_error();
-            if error.raw_os_error() == Some(libc::ENOTSUP) {
-                return Ok(Vec::new());
-            }
-            return Err(error);
-        }
-        let mut buf = vec![0u8; size as usize];
-        let got = call(buf.as_mut_ptr(), buf.len());
-        if got >= 0 {
-            buf.truncate(got as usize);
-            return Ok(buf);
-        }
-        let error = io::Error::last_os_error();
-        if error.raw_os_error() != Some(libc::ERANGE) {
-            return Err(error);
-        }
-    }
 }
