@@ -5,7 +5,7 @@
 //! Every test works under its own `hako-test-<uuid>` parent and checks that nothing
 //! with that name is left in any hierarchy afterwards.
 
-use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupError, CgroupLayout};
+use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupError, CgroupLayout, Manager};
 use hako::runtime::limits::{CpuQuota, Limits};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};

@@ -4,7 +4,7 @@
 //! process itself: it asks these functions.
 
 use crate::runtime::attach::{self, AttachClient};
-use crate::runtime::cgroup::{Cgroup, CgroupStats};
+use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager};
 use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
 use crate::runtime::events::EVENTS_FILE;
 use crate::runtime::limits::{LimitError, Limits};

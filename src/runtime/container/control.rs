@@ -4,7 +4,7 @@
 //! dashboard will call: every number comes straight from the cgroup files.
 
 use super::lifecycle::RunError;
-use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT, LEAF};
+use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager, CGROUP_ROOT, LEAF};
 use crate::runtime::events::{self, Event, EventKind};
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
