@@ -378,6 +378,21 @@ mod tests {
     }
 
     #[test]
+    fn kill_writes_cgroup_kill_where_the_kernel_has_it() {
+        let root = fake_root();
+        let cgroup = Cgroup::v2(root.path(), "hako", "c1").unwrap();
+        cgroup.create(&Limits::default()).unwrap();
+        let dir = root.path().join("hako/c1");
+        // As a kernel before 5.14 shows it: no cgroup.kill, and none is made.
+        cgroup.kill().unwrap();
+        assert!(!dir.join("cgroup.kill").exists());
+        fs::write(dir.join("cgroup.kill"), "").unwrap();
+        fs::write(dir.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+        cgroup.kill().unwrap();
+        assert_eq!(read(dir.join("cgroup.kill")), "1");
+    }
+
+    #[test]
     fn removing_takes_empty_parents_and_is_idempotent() {
         let root = tempfile::tempdir().unwrap();
         let base = root.path();
