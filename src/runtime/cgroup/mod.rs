@@ -6,17 +6,22 @@
 //!   processes one level below, in `<parent>/<id>/payload` (`LEAF`). Hybrid hosts use
 //!   the v1 manager, which also places the processes in the cgroup2 beside the v1
 //!   hierarchies.
-//! - `create(&limits)` makes the directories (v2: enables the controllers in every
-//!   ancestor), writes the limits and (v1) the device allowlist; on failure nothing this
-//!   call made is left behind.
-//! - `procs_files()`: the `cgroup.procs` files a process writes `0` into to join.
-//! - `update(&limits)`, `stats()`, `oom_kills()`, `paths()`.
-//! - `remove()`: kill what is left, rmdir (with retries), rmdir the parents left empty.
+//! - `Manager` (in `manager`) is what can be done with it, implemented by `V1Cgroup`,
+//!   `V2Cgroup` and `Cgroup` (which passes each call on): `create(&limits)` makes the
+//!   directories (v2: enables the controllers in every ancestor), writes the limits and
+//!   (v1) the device allowlist, and on failure leaves nothing it made; `procs_files()`,
+//!   the `cgroup.procs` files a process writes `0` into to join; `update(&limits)`,
+//!   `stats()`, `oom_kills()`, `paths()`; `kill()` (v2: `cgroup.kill`; v1: freeze, kill,
+//!   thaw); `remove()`, which kills, rmdirs (with retries) and rmdirs the parents left
+//!   empty.
 //!
-//! Each version lives in its own directory (`v1/`, `v2/`) with one file per controller;
-//! `files` and `dirs` hold the file and directory handling both share, and `mountinfo`
-//! finds the mounted hierarchies. Tests point everything at temp dirs through
-//! `Cgroup::v1_with_mounts` and `Cgroup::v2`.
+//! Each controller is a small type with `apply` and `stats` (the `Controller` trait, in
+//! `controller`), listed once per version in `v1::CONTROLLERS` and `v2::CONTROLLERS`; the
+//! v1 and v2 files of one controller are side by side in `v1/` and `v2/`, and `pids`,
+//! the same on both, is written once. `files` and `dirs` hold the file and directory
+//! handling both versions share, and `mountinfo` finds the mounted hierarchies. Tests
+//! point everything at temp dirs through `Cgroup::v1_with_mounts` and `Cgroup::v2`, or
+//! pass a fake `Manager` to the code that uses one.
 
 mod controller;
 mod dirs;

@@ -360,8 +360,11 @@ mod tests {
             asked: Default::default(),
         };
         let error = update_limits_of(&refusing, dir.path(), &change).unwrap_err();
-        assert!(error.message.contains("pids.max"), "{}", error.message);
-        assert_eq!(refusing.asked.borrow().as_slice(), std::slice::from_ref(&change));
+        assert!(error.to_string().contains("pids.max"), "{error}");
+        assert_eq!(
+            refusing.asked.borrow().as_slice(),
+            std::slice::from_ref(&change)
+        );
         assert_eq!(state::read(dir.path()).unwrap().limits, before);
         assert!(events::read(dir.path()).unwrap().is_empty());
 
