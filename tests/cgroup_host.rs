@@ -5,7 +5,7 @@
 //! Every test works under its own `hako-test-<uuid>` parent and checks that nothing
 //! with that name is left in any hierarchy afterwards.
 
-use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupError, CgroupLayout};
+use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupError, CgroupLayout, Manager};
 use hako::runtime::limits::{CpuQuota, Limits};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -380,5 +380,69 @@ fn the_v2_manager_works_on_the_unified_mount() {
     test.cgroup.remove().unwrap();
     let status = test.children[0].wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL));
+    assert_eq!(test.leftovers(), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn removal_on_cgroup2_kills_with_cgroup_kill() {
+    assert_eq!(
+        v1_host(),
+        CgroupLayout::Hybrid,
+        "this test needs the cgroup2 mount of a hybrid host at /sys/fs/cgroup/unified"
+    );
+    let unified = Path::new(ROOT).join("unified");
+    let mut test = TestCgroup::at(CgroupLayout::V2, &unified);
+    test.cgroup.create(&Limits::default()).unwrap();
+    let dir = unified.join(&test.parent).join("c1");
+    let kill_file = dir.join("cgroup.kill");
+    assert!(
+        kill_file.exists(),
+        "{} is missing: cgroup.kill came with Linux 5.14",
+        kill_file.display()
+    );
+    // The shell forks once it is inside: its children are in the cgroup too, and not
+    // this test's to wait for.
+    let mut child = Command::new("sh")
+        .args(["-c", "read go; sleep 30 & sleep 30 & wait"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut go = child.stdin.take().unwrap();
+    test.cgroup
+        .add_process(nix::unistd::Pid::from_raw(child.id() as i32))
+        .unwrap();
+    test.children.push(child);
+    go.write_all(b"go\n").unwrap();
+    let procs = dir.join("payload/cgroup.procs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::read_to_string(&procs).unwrap().lines().count() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shell's children never showed in {}",
+            procs.display()
+        );
+        std::thread::yield_now();
+    }
+    // The kernel reports every write to a cgroup file as a modification.
+    let inotify =
+        nix::sys::inotify::Inotify::init(nix::sys::inotify::InitFlags::IN_NONBLOCK).unwrap();
+    inotify
+        .add_watch(&kill_file, nix::sys::inotify::AddWatchFlags::IN_MODIFY)
+        .unwrap();
+
+    test.cgroup.remove().unwrap();
+    let modified = inotify
+        .read_events()
+        .unwrap_or_default()
+        .iter()
+        .any(|event| {
+            event
+                .mask
+                .contains(nix::sys::inotify::AddWatchFlags::IN_MODIFY)
+        });
+    assert!(modified, "removal did not write {}", kill_file.display());
+    let status = test.children[0].wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    assert!(!dir.exists());
     assert_eq!(test.leftovers(), Vec::<PathBuf>::new());
 }

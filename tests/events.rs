@@ -1,7 +1,7 @@
 //! The event timeline: limit trips seen by the watcher in real cgroups (as root), and
 //! `hako events` reading, filtering and following timelines through the real binary.
 
-use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
+use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, Manager, CGROUP_ROOT};
 use hako::runtime::events::{self, spawn_watcher, Event, EventKind, Readings, Watcher};
 use hako::runtime::limits::{CpuQuota, Limits};
 use hako::runtime::paths::Paths;

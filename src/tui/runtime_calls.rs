@@ -4,7 +4,7 @@
 //! process itself: it asks these functions.
 
 use crate::runtime::attach::{self, AttachClient};
-use crate::runtime::cgroup::{Cgroup, CgroupStats};
+use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager};
 use crate::runtime::container::monitor::{self, MonitorStderr};
 use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
 use crate::runtime::demo::{self, DemoContainer};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// How long `remove` waits for killed processes to leave, and then for rmdir to
 /// stop failing with EBUSY (the kernel frees a cgroup a moment after its last exit).
-const REMOVE_WAIT: Duration = Duration::from_secs(2);
+pub(super) const REMOVE_WAIT: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(10);
 
 /// Another hako removing an empty parent between two of our mkdirs makes the second
@@ -97,44 +97,59 @@ pub(super) fn remove_made(made: &[PathBuf]) {
 /// `dirs` as the last look found it, for `remove_tree`: walking the trees again costs
 /// a directory read per cgroup at every removal.
 ///
-/// `before_each_pass` runs before every look: v1 thaws the subtree there, since a
-/// frozen v1 process does not act on SIGKILL, and a container (with a user namespace
-/// and cgroupfs of its own) may freeze a sub-cgroup again after one thaw.
+/// When a look finds processes, `freeze` runs, the processes are looked up again and
+/// killed, and `thaw` runs (v1 freezes so that nothing forks meanwhile; v2 without
+/// cgroup.kill passes no-ops). The looks are repeated, since a container may freeze a
+/// sub-cgroup again after one thaw, or fork before the freeze took.
 pub(super) fn kill_all(
     dirs: &[PathBuf],
-    before_each_pass: impl Fn(),
+    freeze: impl Fn(),
+    thaw: impl Fn(),
 ) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
     let deadline = Instant::now() + REMOVE_WAIT;
-    // hako itself never runs inside a container's cgroup; if it somehow did, killing
-    // it would leave the cgroup behind anyway.
-    let this_process = std::process::id() as i32;
     loop {
-        before_each_pass();
-        let mut found_any = false;
         let trees: Vec<Vec<PathBuf>> = dirs.iter().map(|dir| subtree(dir)).collect();
-        for dir in trees.iter().flatten() {
-            for pid in pids_in(dir)? {
-                if pid == this_process {
-                    continue;
-                }
-                found_any = true;
-                match kill(Pid::from_raw(pid), Signal::SIGKILL) {
-                    Ok(()) | Err(Errno::ESRCH) => {}
-                    Err(error) => {
-                        return Err(CgroupError::Kill {
-                            pid,
-                            path: dir.clone(),
-                            error,
-                        })
-                    }
+        if !any_process_in(&trees)? || Instant::now() >= deadline {
+            return Ok(trees);
+        }
+        freeze();
+        let killed = kill_every_process_in(&trees);
+        thaw();
+        killed?;
+        sleep(POLL);
+    }
+}
+
+/// Whether the cgroups of `trees` hold a process other than this one. hako itself never
+/// runs inside a container's cgroup; if it somehow did, killing it would leave the
+/// cgroup behind anyway.
+fn any_process_in(trees: &[Vec<PathBuf>]) -> Result<bool, CgroupError> {
+    let this_process = std::process::id() as i32;
+    for dir in trees.iter().flatten() {
+        if pids_in(dir)?.into_iter().any(|pid| pid != this_process) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn kill_every_process_in(trees: &[Vec<PathBuf>]) -> Result<(), CgroupError> {
+    let this_process = std::process::id() as i32;
+    for dir in trees.iter().flatten() {
+        for pid in pids_in(dir)?.into_iter().filter(|&pid| pid != this_process) {
+            match kill(Pid::from_raw(pid), Signal::SIGKILL) {
+                Ok(()) | Err(Errno::ESRCH) => {}
+                Err(error) => {
+                    return Err(CgroupError::Kill {
+                        pid,
+                        path: dir.clone(),
+                        error,
+                    })
                 }
             }
         }
-        if !found_any || Instant::now() >= deadline {
-            return Ok(trees);
-        }
-        sleep(POLL);
     }
+    Ok(())
 }
 
 /// The pids in `dir/cgroup.procs`; none when the cgroup is already gone.
@@ -263,7 +278,7 @@ mod tests {
         fs::create_dir_all(base.join("hako/web/c1")).unwrap();
         fs::create_dir_all(base.join("hako/other")).unwrap();
         fs::create_dir(base.join("hako/web/c1/payload")).unwrap();
-        let trees = kill_all(&[base.join("hako/web/c1")], || {}).unwrap();
+        let trees = kill_all(&[base.join("hako/web/c1")], || {}, || {}).unwrap();
         assert_eq!(
             trees,
             [[base.join("hako/web/c1/payload"), base.join("hako/web/c1")]]

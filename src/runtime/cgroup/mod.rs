@@ -6,33 +6,42 @@
 //!   processes one level below, in `<parent>/<id>/payload` (`LEAF`). Hybrid hosts use
 //!   the v1 manager, which also places the processes in the cgroup2 beside the v1
 //!   hierarchies.
-//! - `create(&limits)` makes the directories (v2: enables the controllers in every
-//!   ancestor), writes the limits and (v1) the device allowlist; on failure nothing this
-//!   call made is left behind.
-//! - `procs_files()`: the `cgroup.procs` files a process writes `0` into to join.
-//! - `update(&limits)`, `stats()`, `oom_kills()`, `paths()`.
-//! - `remove()`: kill what is left, rmdir (with retries), rmdir the parents left empty.
+//! - `Manager` (in `manager`) is what can be done with it, implemented by `V1Cgroup`,
+//!   `V2Cgroup` and `Cgroup` (which passes each call on): `create(&limits)` makes the
+//!   directories (v2: enables the controllers in every ancestor), writes the limits and
+//!   (v1) the device allowlist, and on failure leaves nothing it made; `procs_files()`,
+//!   the `cgroup.procs` files a process writes `0` into to join; `update(&limits)`,
+//!   `stats()`, `oom_kills()`, `paths()`; `kill()` (v2: `cgroup.kill`; v1: freeze, kill,
+//!   thaw); `remove()`, which kills, rmdirs (with retries) and rmdirs the parents left
+//!   empty.
 //!
-//! Each version lives in its own directory (`v1/`, `v2/`) with one file per controller;
-//! `files` and `dirs` hold the file and directory handling both share, and `mountinfo`
-//! finds the mounted hierarchies. Tests point everything at temp dirs through
-//! `Cgroup::v1_with_mounts` and `Cgroup::v2`.
+//! Each controller is a small type with `apply` and `stats` (the `Controller` trait, in
+//! `controller`), listed once per version in `v1::CONTROLLERS` and `v2::CONTROLLERS`; the
+//! v1 and v2 files of one controller are side by side in `v1/` and `v2/`, and `pids`,
+//! the same on both, is written once. `files` and `dirs` hold the file and directory
+//! handling both versions share, and `mountinfo` finds the mounted hierarchies. Tests
+//! point everything at temp dirs through `Cgroup::v1_with_mounts` and `Cgroup::v2`, or
+//! pass a fake `Manager` to the code that uses one.
 
+mod controller;
 mod dirs;
 mod files;
+mod manager;
 mod mountinfo;
+mod pids;
 mod v1;
 mod v2;
 
+pub use manager::{Cgroup, Manager};
 pub use mountinfo::{Hierarchy, V1Mounts};
 pub use v1::V1Cgroup;
 pub use v2::V2Cgroup;
 
-use crate::runtime::limits::{CpuQuota, Limits};
+use crate::runtime::limits::CpuQuota;
 use nix::errno::Errno;
 use nix::sys::statfs::{statfs, FsType, CGROUP2_SUPER_MAGIC, TMPFS_MAGIC};
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Where cgroups are mounted on a normal host.
@@ -184,156 +193,6 @@ pub struct CgroupStats {
     pub pids_limit_hits: Option<u64>,
 }
 
-/// What both cgroup versions do for a container; `Cgroup` picks one.
-trait Manager {
-    fn create(&self, limits: &Limits) -> Result<(), CgroupError>;
-    fn update(&self, limits: &Limits) -> Result<(), CgroupError>;
-    fn stats(&self) -> Result<CgroupStats, CgroupError>;
-    fn oom_kills(&self) -> Result<u64, CgroupError>;
-    fn paths(&self) -> Vec<PathBuf>;
-    fn procs_dirs(&self) -> Vec<PathBuf>;
-    fn remove(&self) -> Result<(), CgroupError>;
-}
-
-/// The cgroup of one container.
-#[derive(Debug, Clone)]
-pub enum Cgroup {
-    V1(V1Cgroup),
-    V2(V2Cgroup),
-}
-
-impl Cgroup {
-    /// The cgroup of container `id` under `parent` (which may contain `/`), for a host
-    /// with `layout` and cgroups mounted at `root` (normally `/sys/fs/cgroup`). On v1 and
-    /// hybrid hosts the hierarchies are those of /proc/self/mountinfo mounted under `root`.
-    pub fn for_container(
-        layout: CgroupLayout,
-        root: &Path,
-        parent: &str,
-        id: &str,
-    ) -> Result<Cgroup, CgroupError> {
-        match layout {
-            CgroupLayout::V1 | CgroupLayout::Hybrid => {
-                Cgroup::v1_with_mounts(&V1Mounts::read(root)?, parent, id)
-            }
-            CgroupLayout::V2 => Cgroup::v2(root, parent, id),
-        }
-    }
-
-    /// A v1 cgroup in the given hierarchies (tests pass temp dirs).
-    pub fn v1_with_mounts(
-        mounts: &V1Mounts,
-        parent: &str,
-        id: &str,
-    ) -> Result<Cgroup, CgroupError> {
-        let (parent, id) = checked_names(parent, id)?;
-        Ok(Cgroup::V1(V1Cgroup::new(mounts, parent, id)))
-    }
-
-    /// A v2 cgroup under the cgroup2 mount `root` (tests pass a temp dir).
-    pub fn v2(root: &Path, parent: &str, id: &str) -> Result<Cgroup, CgroupError> {
-        let (parent, id) = checked_names(parent, id)?;
-        Ok(Cgroup::V2(V2Cgroup::new(root, parent, id)))
-    }
-
-    fn manager(&self) -> &dyn Manager {
-        match self {
-            Cgroup::V1(cgroup) => cgroup,
-            Cgroup::V2(cgroup) => cgroup,
-        }
-    }
-
-    /// Makes the cgroup and writes `limits`, where `None` means "no limit".
-    /// On failure, removes every directory this call made.
-    pub fn create(&self, limits: &Limits) -> Result<(), CgroupError> {
-        self.manager().create(limits)
-    }
-
-    /// Changes the limits of a live cgroup. Here `None` means "leave as is": pass
-    /// `Limits { memory: Some(..), ..Default::default() }` to change memory alone.
-    /// Setting `memory` also sets memory+swap from `memory_swap` by docker's rule.
-    /// A limit cannot be lifted this way. If the kernel refuses a value, what this call
-    /// already wrote is put back and the error says so.
-    pub fn update(&self, limits: &Limits) -> Result<(), CgroupError> {
-        self.manager().update(limits)
-    }
-
-    /// Current usage, limits and counters.
-    pub fn stats(&self) -> Result<CgroupStats, CgroupError> {
-        self.manager().stats()
-    }
-
-    /// How many processes the kernel's OOM killer killed in this cgroup. Read it before
-    /// `remove()`, or the fact is lost.
-    pub fn oom_kills(&self) -> Result<u64, CgroupError> {
-        self.manager().oom_kills()
-    }
-
-    /// The container's cgroup directories, where its limits are: one per hierarchy
-    /// (co-mounted v1 controllers share one).
-    pub fn paths(&self) -> Vec<PathBuf> {
-        self.manager().paths()
-    }
-
-    /// The `cgroup.procs` file of the `LEAF` below each of `paths()`: the container's
-    /// first process (and each `exec`) writes `0` into each to join, before it enters
-    /// the cgroup namespace rooted there.
-    pub fn procs_files(&self) -> Vec<PathBuf> {
-        self.manager()
-            .procs_dirs()
-            .into_iter()
-            .map(|dir| dir.join("cgroup.procs"))
-            .collect()
-    }
-
-    /// Kills every process left in the cgroup, removes its directories and then the
-    /// parents left empty. Removing a cgroup that is already gone is fine.
-    pub fn remove(&self) -> Result<(), CgroupError> {
-        self.manager().remove()
-    }
-}
-
-/// The controllers `limits` cannot do without (the names are the same on v1 and v2).
-fn needed_controllers(limits: &Limits) -> Vec<&'static str> {
-    let mut needed = Vec::new();
-    if limits.memory.is_some() {
-        needed.push("memory");
-    }
-    if limits.cpu.is_some() {
-        needed.push("cpu");
-    }
-    if limits.pids.is_some() {
-        needed.push("pids");
-    }
-    needed
-}
-
-/// Checks that `parent` and `id` stay below the cgroup root, and returns the parent as a
-/// relative path. Removal walks up the parent chain, so `..` must never get in.
-fn checked_names(parent: &str, id: &str) -> Result<(PathBuf, String), CgroupError> {
-    let bad = |name: &str, reason| CgroupError::BadName {
-        name: name.to_string(),
-        reason,
-    };
-    if id.is_empty() || id.contains('/') || id == "." || id == ".." {
-        return Err(bad(
-            id,
-            "a container id must be one non-empty path component",
-        ));
-    }
-    let mut relative = PathBuf::new();
-    for component in Path::new(parent).components() {
-        match component {
-            Component::Normal(part) => relative.push(part),
-            Component::RootDir | Component::CurDir => {}
-            Component::ParentDir | Component::Prefix(_) => {
-                return Err(bad(parent, "a cgroup parent must not contain `..`"))
-            }
-        }
-    }
-    Ok((relative, id.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,19 +219,6 @@ mod tests {
                 layout,
                 "{root:?} {unified:?}"
             );
-        }
-    }
-
-    #[test]
-    fn names_stay_below_the_root() {
-        assert_eq!(
-            checked_names("/hako/web/", "abc").unwrap(),
-            (PathBuf::from("hako/web"), "abc".to_string())
-        );
-        assert_eq!(checked_names("", "abc").unwrap().0, PathBuf::new());
-        assert!(checked_names("hako/../..", "abc").is_err());
-        for id in ["", "a/b", "..", "."] {
-            assert!(checked_names("hako", id).is_err(), "{id:?}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! dashboard will call: every number comes straight from the cgroup files.
 
 use super::lifecycle::RunError;
-use crate::runtime::cgroup::{Cgroup, CgroupStats, CGROUP_ROOT, LEAF};
+use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager, CGROUP_ROOT, LEAF};
 use crate::runtime::events::{self, Event, EventKind};
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
@@ -149,11 +149,23 @@ pub fn update_limits(
     change: &Limits,
 ) -> Result<ContainerState, RunError> {
     require_running(container)?;
-    cgroup_of(container)?
-        .update(change)
-        .map_err(RunError::hako)?;
-    let dir = paths.container(&container.id);
-    let updated = state::modify(&dir, |s| {
+    update_limits_of(
+        &cgroup_of(container)?,
+        &paths.container(&container.id),
+        change,
+    )
+}
+
+/// The kernel first, then the state file in `dir` and the event: limits the kernel
+/// refuses leave both as they were. The cgroup comes from the caller, so that tests can
+/// pass a fake.
+fn update_limits_of(
+    cgroup: &impl Manager,
+    dir: &Path,
+    change: &Limits,
+) -> Result<ContainerState, RunError> {
+    cgroup.update(change).map_err(RunError::hako)?;
+    let updated = state::modify(dir, |s| {
         if change.memory.is_some() {
             s.limits.memory = change.memory;
             s.limits.memory_swap = change.memory_swap;
@@ -168,7 +180,7 @@ pub fn update_limits(
     .map_err(RunError::hako)?;
     let limits = events::limits_text(change);
     let _ = events::record(
-        &dir,
+        dir,
         &Event::new(&updated.id, &updated.name, EventKind::Update { limits }),
     );
     Ok(updated)
@@ -236,6 +248,7 @@ fn is_zombie(pid: Pid) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::cgroup::CgroupError;
 
     #[test]
     fn membership_is_read_in_the_leaf_or_above_a_leaf_that_never_was() {
@@ -253,5 +266,120 @@ mod tests {
         assert!(in_cgroup(43, &procs));
         assert!(!in_cgroup(42, &procs));
         assert!(!in_cgroup(42, &[]));
+    }
+
+    /// A cgroup that takes or refuses every update, and remembers what it was asked.
+    struct FakeCgroup {
+        refuse: bool,
+        asked: std::cell::RefCell<Vec<Limits>>,
+    }
+
+    impl Manager for FakeCgroup {
+        fn update(&self, limits: &Limits) -> Result<(), CgroupError> {
+            self.asked.borrow_mut().push(limits.clone());
+            if !self.refuse {
+                return Ok(());
+            }
+            Err(CgroupError::Write {
+                path: "/sys/fs/cgroup/hako/c1/pids.max".into(),
+                value: "64".into(),
+                error: std::io::Error::from_raw_os_error(libc::EINVAL),
+                hint: "",
+            })
+        }
+
+        fn create(&self, _: &Limits) -> Result<(), CgroupError> {
+            unimplemented!("update_limits only updates")
+        }
+        fn stats(&self) -> Result<CgroupStats, CgroupError> {
+            unimplemented!("update_limits only updates")
+        }
+        fn oom_kills(&self) -> Result<u64, CgroupError> {
+            unimplemented!("update_limits only updates")
+        }
+        fn paths(&self) -> Vec<std::path::PathBuf> {
+            unimplemented!("update_limits only updates")
+        }
+        fn procs_files(&self) -> Vec<std::path::PathBuf> {
+            unimplemented!("update_limits only updates")
+        }
+        fn kill(&self) -> Result<(), CgroupError> {
+            unimplemented!("update_limits only updates")
+        }
+        fn remove(&self) -> Result<(), CgroupError> {
+            unimplemented!("update_limits only updates")
+        }
+    }
+
+    fn running_state(limits: Limits) -> ContainerState {
+        ContainerState {
+            id: "c1".into(),
+            name: "web".into(),
+            image: "busybox".into(),
+            command: vec!["sh".into()],
+            hostname: "c1".into(),
+            status: Status::Running,
+            pid: Some(1),
+            exit_code: None,
+            oom_killed: false,
+            created: 0,
+            started: Some(0),
+            finished: None,
+            limits,
+            cgroup_layout: crate::runtime::cgroup::CgroupLayout::V2,
+            cgroup_parent: "hako".into(),
+            capabilities: vec![],
+            auto_remove: false,
+            env: vec![],
+            user: (0, 0),
+            workdir: "/".into(),
+            tty: false,
+            interactive: false,
+            monitor_pid: None,
+            seccomp: None,
+        }
+    }
+
+    #[test]
+    fn the_state_follows_only_limits_the_kernel_took() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = Limits {
+            memory: Some(64 << 20),
+            pids: Some(32),
+            ..Limits::default()
+        };
+        drop(state::lock_dir(dir.path(), true).unwrap());
+        state::write(dir.path(), &running_state(before.clone())).unwrap();
+        let change = Limits {
+            pids: Some(64),
+            ..Limits::default()
+        };
+
+        let refusing = FakeCgroup {
+            refuse: true,
+            asked: Default::default(),
+        };
+        let error = update_limits_of(&refusing, dir.path(), &change).unwrap_err();
+        assert!(error.to_string().contains("pids.max"), "{error}");
+        assert_eq!(
+            refusing.asked.borrow().as_slice(),
+            std::slice::from_ref(&change)
+        );
+        assert_eq!(state::read(dir.path()).unwrap().limits, before);
+        assert!(events::read(dir.path()).unwrap().is_empty());
+
+        let taking = FakeCgroup {
+            refuse: false,
+            asked: Default::default(),
+        };
+        let updated = update_limits_of(&taking, dir.path(), &change).unwrap();
+        assert_eq!(taking.asked.borrow().as_slice(), [change]);
+        let after = Limits {
+            pids: Some(64),
+            ..before
+        };
+        assert_eq!(updated.limits, after);
+        assert_eq!(state::read(dir.path()).unwrap().limits, after);
+        assert_eq!(events::read(dir.path()).unwrap().len(), 1);
     }
 }

@@ -59,6 +59,7 @@ use super::lifecycle::RunError;
 use super::spec::User;
 use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
+use crate::runtime::cgroup::Manager;
 use crate::runtime::paths::Paths;
 use crate::runtime::process::clone;
 use crate::runtime::process::keyring;

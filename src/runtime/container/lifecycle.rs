@@ -15,7 +15,7 @@
 use super::init::{container_main, InitContext};
 use super::spec::{ContainerSpec, Network, SpecError};
 use crate::runtime::capabilities;
-use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, CGROUP_ROOT};
+use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, Manager, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
 use crate::runtime::process::clone;

@@ -16,7 +16,7 @@
 use super::kmsg::KernelLog;
 use super::tracker::LimitTracker;
 use super::{now_ms, record, Event, EventKind, EventsError};
-use crate::runtime::cgroup::Cgroup;
+use crate::runtime::cgroup::{Cgroup, Manager};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags};
 use nix::sys::eventfd::{EfdFlags, EventFd};

@@ -3,15 +3,28 @@
 //! `cpuset.mems` and refuses tasks (ENOSPC) until they are filled in
 //! (Documentation/admin-guide/cgroup-v1/cpusets.rst, "How do I use cpusets?").
 
+use super::super::controller::Controller;
 use super::super::files;
 use super::super::CgroupError;
 use std::path::Path;
 
 const FILES: [&str; 2] = ["cpuset.cpus", "cpuset.mems"];
 
+pub(super) struct Cpuset;
+
+impl Controller for Cpuset {
+    fn name(&self) -> &'static str {
+        "cpuset"
+    }
+
+    fn prepare(&self, dir: &Path) -> Result<(), CgroupError> {
+        inherit(dir)
+    }
+}
+
 /// Gives `dir` its parent's CPUs and memory nodes where it has none yet. A dir that
 /// is not a cpuset cgroup (no such file) is left alone.
-pub(super) fn inherit(dir: &Path) -> Result<(), CgroupError> {
+fn inherit(dir: &Path) -> Result<(), CgroupError> {
     let Some(parent) = dir.parent() else {
         return Ok(());
     };

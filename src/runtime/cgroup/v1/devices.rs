@@ -1,8 +1,10 @@
 //! v1 devices controller: deny every device, then allow the few a container needs.
 //! (On v2 device access is kept in check by mounting /dev nodev, elsewhere.)
 
-use super::super::files;
+use super::super::controller::Controller;
+use super::super::files::{self, LimitWriter};
 use super::super::CgroupError;
+use crate::runtime::limits::Limits;
 use std::path::Path;
 
 /// `TYPE MAJOR:MINOR ACCESS` rules, as devices.allow takes them (r read, w write,
@@ -22,10 +24,25 @@ const ALLOWED: [&str; 11] = [
     "b *:* m",
 ];
 
-pub(super) fn apply(dir: &Path) -> Result<(), CgroupError> {
-    files::append(&dir.join("devices.deny"), "a")?;
-    for rule in ALLOWED {
-        files::append(&dir.join("devices.allow"), rule)?;
+pub(super) struct Devices;
+
+impl Controller for Devices {
+    fn name(&self) -> &'static str {
+        "devices"
     }
-    Ok(())
+
+    /// The allowlist is the same for every container, so `limits` has no say in it, and
+    /// an update (which writes only what `limits` sets) leaves it alone.
+    fn apply(
+        &self,
+        dir: &Path,
+        _limits: &Limits,
+        _files: &mut LimitWriter,
+    ) -> Result<(), CgroupError> {
+        files::append(&dir.join("devices.deny"), "a")?;
+        for rule in ALLOWED {
+            files::append(&dir.join("devices.allow"), rule)?;
+        }
+        Ok(())
+    }
 }

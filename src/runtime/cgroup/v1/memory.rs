@@ -1,21 +1,43 @@
 //! v1 memory controller: `memory.limit_in_bytes` and, where the kernel accounts swap,
 //! `memory.memsw.limit_in_bytes` (memory plus swap).
 
+use super::super::controller::Controller;
 use super::super::files::{self, LimitWriter};
-use super::super::{CgroupError, CgroupStats};
+use super::super::{CgroupError, CgroupStats, LEAF};
 use crate::runtime::limits::Limits;
 use std::path::Path;
 
 const LIMIT: &str = "memory.limit_in_bytes";
 const MEMSW_LIMIT: &str = "memory.memsw.limit_in_bytes";
 
+pub(super) struct Memory;
+
+impl Controller for Memory {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn limited_by(&self, limits: &Limits) -> bool {
+        limits.memory.is_some()
+    }
+
+    fn apply(
+        &self,
+        dir: &Path,
+        limits: &Limits,
+        files: &mut LimitWriter,
+    ) -> Result<(), CgroupError> {
+        write_limits(dir, limits, files)
+    }
+
+    fn stats(&self, dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+        read_stats(dir, &dir.join(LEAF), stats)
+    }
+}
+
 /// Writes the memory limit and memory+swap by docker's rule; `None` means no limit
 /// (written as -1).
-pub(super) fn apply(
-    dir: &Path,
-    limits: &Limits,
-    files: &mut LimitWriter,
-) -> Result<(), CgroupError> {
+fn write_limits(dir: &Path, limits: &Limits, files: &mut LimitWriter) -> Result<(), CgroupError> {
     let memory = dir.join(LIMIT);
     let memsw = dir.join(MEMSW_LIMIT);
     let new_memory = limits.memory;
@@ -54,7 +76,7 @@ fn bytes_or_unlimited(limit: Option<u64>) -> String {
 /// victim's own memory cgroup on v1 (memcg_memory_event stops at the first level unless
 /// on cgroup2; seen on 6.18: `oom_kill 1` in the leaf, 0 in `dir`), so that one comes
 /// from the leaf. Kills in cgroups the container made below its leaf are not counted.
-pub(super) fn stats(dir: &Path, leaf: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+fn read_stats(dir: &Path, leaf: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
     stats.memory_usage = files::counter(&dir.join("memory.usage_in_bytes"))?;
     stats.memory_limit = files::limit(&dir.join(LIMIT))?;
     stats.memory_peak = files::counter(&dir.join("memory.max_usage_in_bytes"))?;
@@ -97,7 +119,7 @@ mod tests {
     /// order they were written (as the undo order, reversed).
     fn apply_and_order(dir: &Path, limits: &Limits) -> Vec<String> {
         let mut files = LimitWriter::remembering();
-        apply(dir, limits, &mut files).unwrap();
+        Memory.apply(dir, limits, &mut files).unwrap();
         files.written_files()
     }
 
@@ -156,12 +178,13 @@ mod tests {
     #[test]
     fn without_swap_accounting_only_the_memory_limit_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        apply(
-            dir.path(),
-            &memory(10 * MIB, None),
-            &mut LimitWriter::fresh(),
-        )
-        .unwrap();
+        Memory
+            .apply(
+                dir.path(),
+                &memory(10 * MIB, None),
+                &mut LimitWriter::fresh(),
+            )
+            .unwrap();
         assert_eq!(read(dir.path(), LIMIT), "10485760");
         assert!(!dir.path().join(MEMSW_LIMIT).exists());
     }

@@ -18,14 +18,28 @@ mod cpuset;
 mod devices;
 mod freezer;
 mod memory;
-mod pids;
 
+use super::controller::{self, Controller};
 use super::dirs;
 use super::files::LimitWriter;
 use super::mountinfo::{Hierarchy, V1Mounts};
-use super::{needed_controllers, CgroupError, CgroupStats, Manager, LEAF};
+use super::pids::Pids;
+use super::{CgroupError, CgroupStats, Manager, LEAF};
 use crate::runtime::limits::Limits;
 use std::path::{Path, PathBuf};
+
+/// The controllers whose files hako writes or reads, each in the hierarchy it is mounted
+/// in. Limits are written in this order.
+const CONTROLLERS: [&dyn Controller; 6] = [
+    &memory::Memory,
+    &cpu::Cpu,
+    &cpu::CpuAcct,
+    &Pids {
+        events_in_leaf: true,
+    },
+    &devices::Devices,
+    &cpuset::Cpuset,
+];
 
 /// The controllers whose hierarchies get the leaf: hako writes limits in memory, cpu,
 /// pids and devices; a container frozen from outside must not thaw itself; and the
@@ -59,13 +73,6 @@ impl V1Cgroup {
             .map(|h| h.mount_point.join(&self.relative))
     }
 
-    /// The leaf of `dir(controller)`, for a controller of `WITH_LEAF`: where the
-    /// processes are, and so the only place v1 counts some events (see
-    /// `memory::stats`, `pids::stats`).
-    fn leaf(&self, controller: &str) -> Option<PathBuf> {
-        self.dir(controller).map(|dir| dir.join(LEAF))
-    }
-
     /// Where the processes go in hierarchy `h`.
     fn procs_dir(&self, h: &Hierarchy) -> PathBuf {
         let dir = h.mount_point.join(&self.relative);
@@ -86,50 +93,68 @@ impl V1Cgroup {
         self.relative.parent().unwrap_or(Path::new(""))
     }
 
-    /// Writes every limit, `None` meaning "no limit", and the device allowlist.
-    fn write_all(&self, limits: &Limits, files: &mut LimitWriter) -> Result<(), CgroupError> {
-        if let Some(dir) = self.dir("memory") {
-            memory::apply(&dir, limits, files)?;
-        }
-        if let Some(dir) = self.dir("cpu") {
-            cpu::apply(&dir, limits, files)?;
-        }
-        if let Some(dir) = self.dir("pids") {
-            pids::apply(&dir, limits, files)?;
-        }
-        if let Some(dir) = self.dir("devices") {
-            devices::apply(&dir)?;
-        }
-        Ok(())
+    /// Each controller of `CONTROLLERS` that is mounted, with the container's directory
+    /// in its hierarchy.
+    fn mounted(&self) -> Vec<(&'static dyn Controller, PathBuf)> {
+        CONTROLLERS
+            .into_iter()
+            .filter_map(|c| Some((c, self.dir(c.name())?)))
+            .collect()
     }
 
     /// Makes the container's directories, its limits, then its leaves, pushing each
     /// directory made onto `made`.
     fn make(&self, limits: &Limits, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
         for h in &self.hierarchies {
-            let mut prepare = |dir: &Path| {
-                if has(h, "cpuset") {
-                    cpuset::inherit(dir)?;
-                }
-                Ok(())
-            };
+            let mut prepare = |dir: &Path| prepare(h, dir);
             dirs::make_dirs(&h.mount_point, &self.relative, made, &mut prepare)?;
             prepare(&h.mount_point.join(&self.relative))?;
         }
         // The leaves come after the limits: the devices controller refuses to change
         // the default ("a") of a cgroup that has children (EINVAL), and a new cgroup
         // starts with its parent's rules and can never widen them.
-        self.write_all(limits, &mut LimitWriter::fresh())?;
+        let mut files = LimitWriter::fresh();
+        for (controller, dir) in self.mounted() {
+            controller.apply(&dir, limits, &mut files)?;
+        }
         for h in self.hierarchies.iter().filter(|h| has_leaf(h)) {
             let leaf = self.procs_dir(h);
             dirs::make_dir(&leaf, made)?;
-            // Should cpuset be co-mounted with one of them.
-            if has(h, "cpuset") {
-                cpuset::inherit(&leaf)?;
-            }
+            prepare(h, &leaf)?;
         }
         Ok(())
     }
+
+    /// Kills what is in the cgroups and returns their subtrees, for `remove`.
+    fn kill_all(&self) -> Result<Vec<Vec<PathBuf>>, CgroupError> {
+        // A frozen v1 process acts on SIGKILL only once thawed, and one still running
+        // can fork while the others are being killed: freeze, kill, thaw. Thawing walks
+        // the subtree, since the container (with a user namespace and cgroupfs of its
+        // own) may have frozen a cgroup of its own below, which its parent's thaw leaves
+        // frozen.
+        let freezer = self.dir("freezer");
+        dirs::kill_all(
+            &self.paths(),
+            || {
+                if let Some(dir) = &freezer {
+                    freezer::freeze(dir);
+                }
+            },
+            || {
+                if let Some(dir) = &freezer {
+                    freezer::thaw_all(dir);
+                }
+            },
+        )
+    }
+}
+
+/// Readies the directory `dir` of hierarchy `h` for what comes below it (v1 cpuset).
+fn prepare(h: &Hierarchy, dir: &Path) -> Result<(), CgroupError> {
+    for controller in CONTROLLERS.into_iter().filter(|c| has(h, c.name())) {
+        controller.prepare(dir)?;
+    }
+    Ok(())
 }
 
 fn has(h: &Hierarchy, controller: &str) -> bool {
@@ -143,8 +168,8 @@ fn has_leaf(h: &Hierarchy) -> bool {
 
 impl Manager for V1Cgroup {
     fn create(&self, limits: &Limits) -> Result<(), CgroupError> {
-        for controller in needed_controllers(limits) {
-            self.needed_dir(controller)?;
+        for name in controller::needed_by(&CONTROLLERS, limits) {
+            self.needed_dir(name)?;
         }
         let mut made = Vec::new();
         let result = self.make(limits, &mut made);
@@ -155,48 +180,30 @@ impl Manager for V1Cgroup {
     }
 
     fn update(&self, limits: &Limits) -> Result<(), CgroupError> {
-        let memory = limits
-            .memory
-            .map(|_| self.needed_dir("memory"))
-            .transpose()?;
-        let cpu = limits.cpu.map(|_| self.needed_dir("cpu")).transpose()?;
-        let pids = limits.pids.map(|_| self.needed_dir("pids")).transpose()?;
-        for dir in [&memory, &cpu, &pids].into_iter().flatten() {
-            if !dir.is_dir() {
-                return Err(CgroupError::NotFound { path: dir.clone() });
-            }
+        let changed = CONTROLLERS
+            .into_iter()
+            .filter(|c| c.limited_by(limits))
+            .map(|c| Ok((c, self.needed_dir(c.name())?)))
+            .collect::<Result<Vec<_>, CgroupError>>()?;
+        if let Some((_, dir)) = changed.iter().find(|(_, dir)| !dir.is_dir()) {
+            return Err(CgroupError::NotFound { path: dir.clone() });
         }
         LimitWriter::remembering().apply_or_undo(|files| {
-            if let Some(dir) = &memory {
-                memory::apply(dir, limits, files)?;
-            }
-            if let Some(dir) = &cpu {
-                cpu::apply(dir, limits, files)?;
-            }
-            if let Some(dir) = &pids {
-                pids::apply(dir, limits, files)?;
+            for (controller, dir) in &changed {
+                controller.apply(dir, limits, files)?;
             }
             Ok(())
         })
     }
 
     fn stats(&self) -> Result<CgroupStats, CgroupError> {
-        let read_from = ["memory", "cpu", "cpuacct", "pids"].map(|c| self.dir(c));
-        if let Some(dir) = read_from.into_iter().flatten().find(|dir| !dir.is_dir()) {
-            return Err(CgroupError::NotFound { path: dir });
+        let mounted = self.mounted();
+        if let Some((_, dir)) = mounted.iter().find(|(_, dir)| !dir.is_dir()) {
+            return Err(CgroupError::NotFound { path: dir.clone() });
         }
         let mut stats = CgroupStats::default();
-        if let (Some(dir), Some(leaf)) = (self.dir("memory"), self.leaf("memory")) {
-            memory::stats(&dir, &leaf, &mut stats)?;
-        }
-        if let Some(dir) = self.dir("cpu") {
-            cpu::stats(&dir, &mut stats)?;
-        }
-        if let Some(dir) = self.dir("cpuacct") {
-            cpu::usage(&dir, &mut stats)?;
-        }
-        if let (Some(dir), Some(leaf)) = (self.dir("pids"), self.leaf("pids")) {
-            pids::stats(&dir, &leaf, &mut stats)?;
+        for (controller, dir) in &mounted {
+            controller.stats(dir, &mut stats)?;
         }
         Ok(stats)
     }
@@ -212,18 +219,19 @@ impl Manager for V1Cgroup {
             .collect()
     }
 
-    fn procs_dirs(&self) -> Vec<PathBuf> {
-        self.hierarchies.iter().map(|h| self.procs_dir(h)).collect()
+    fn procs_files(&self) -> Vec<PathBuf> {
+        self.hierarchies
+            .iter()
+            .map(|h| self.procs_dir(h).join("cgroup.procs"))
+            .collect()
+    }
+
+    fn kill(&self) -> Result<(), CgroupError> {
+        self.kill_all().map(drop)
     }
 
     fn remove(&self) -> Result<(), CgroupError> {
-        let paths = self.paths();
-        let freezer = self.dir("freezer");
-        let trees = dirs::kill_all(&paths, || {
-            if let Some(dir) = &freezer {
-                freezer::thaw_all(dir);
-            }
-        })?;
+        let trees = self.kill_all()?;
         // One hierarchy refusing should not leave the others behind.
         let mut first_error = None;
         for tree in &trees {

@@ -5,15 +5,13 @@ use super::super::files;
 use super::super::CgroupError;
 use std::path::Path;
 
-/// The controllers hako gives a container when the host has them.
-const WANTED: [&str; 3] = ["memory", "cpu", "pids"];
-
-/// Enables in `dir`'s `cgroup.subtree_control` each wanted controller that `dir` has,
+/// Enables in `dir`'s `cgroup.subtree_control` each of `wanted` that `dir` has,
 /// one per write (a single write of several fails as a whole when one is refused), and
 /// returns the controllers `dir`'s children get. A controller in `needed` that `dir`
 /// does not have is an error naming it.
 pub(super) fn pass_down(
     dir: &Path,
+    wanted: &[&'static str],
     needed: &[&'static str],
 ) -> Result<Vec<&'static str>, CgroupError> {
     let controllers = dir.join("cgroup.controllers");
@@ -23,7 +21,7 @@ pub(super) fn pass_down(
         })?;
     let subtree_control = dir.join("cgroup.subtree_control");
     let enabled = files::read_if_present(&subtree_control)?.unwrap_or_default();
-    let plan = plan(&available, &enabled, needed).map_err(|controller| {
+    let plan = plan(&available, &enabled, wanted, needed).map_err(|controller| {
         CgroupError::ControllerUnavailable {
             controller,
             path: controllers.clone(),
@@ -48,13 +46,19 @@ struct Plan {
 
 /// From the texts of `cgroup.controllers` and `cgroup.subtree_control`; `Err` names the
 /// first needed controller that is not available.
-fn plan(available: &str, enabled: &str, needed: &[&'static str]) -> Result<Plan, &'static str> {
+fn plan(
+    available: &str,
+    enabled: &str,
+    wanted: &[&'static str],
+    needed: &[&'static str],
+) -> Result<Plan, &'static str> {
     let listed = |text: &str, name: &str| text.split_whitespace().any(|word| word == name);
     if let Some(missing) = needed.iter().find(|name| !listed(available, name)) {
         return Err(missing);
     }
-    let passed_down: Vec<_> = WANTED
-        .into_iter()
+    let passed_down: Vec<_> = wanted
+        .iter()
+        .copied()
         .filter(|name| listed(available, name))
         .collect();
     let to_enable = passed_down
@@ -73,18 +77,19 @@ mod tests {
     use super::*;
 
     const ALL: &str = "cpuset cpu io memory hugetlb pids\n";
+    const WANTED: [&str; 3] = ["memory", "cpu", "pids"];
 
     #[test]
     fn wanted_controllers_the_dir_has_are_passed_down() {
         assert_eq!(
-            plan(ALL, "", &[]),
+            plan(ALL, "", &WANTED, &[]),
             Ok(Plan {
                 passed_down: vec!["memory", "cpu", "pids"],
                 to_enable: vec!["memory", "cpu", "pids"],
             })
         );
         assert_eq!(
-            plan(ALL, "cpu io\n", &["cpu"]),
+            plan(ALL, "cpu io\n", &WANTED, &["cpu"]),
             Ok(Plan {
                 passed_down: vec!["memory", "cpu", "pids"],
                 to_enable: vec!["memory", "pids"],
@@ -96,14 +101,17 @@ mod tests {
     fn a_missing_controller_is_an_error_only_when_needed() {
         // This project's hybrid machines: the unified hierarchy has only hugetlb.
         assert_eq!(
-            plan("hugetlb\n", "", &[]),
+            plan("hugetlb\n", "", &WANTED, &[]),
             Ok(Plan {
                 passed_down: vec![],
                 to_enable: vec![],
             })
         );
-        assert_eq!(plan("hugetlb\n", "", &["pids", "memory"]), Err("pids"));
+        assert_eq!(
+            plan("hugetlb\n", "", &WANTED, &["pids", "memory"]),
+            Err("pids")
+        );
         // "cpuset" must not pass for "cpu".
-        assert_eq!(plan("cpuset memory\n", "", &["cpu"]), Err("cpu"));
+        assert_eq!(plan("cpuset memory\n", "", &WANTED, &["cpu"]), Err("cpu"));
     }
 }

@@ -1,27 +1,52 @@
 //! v2 memory controller: `memory.max`, and `memory.swap.max`, which holds swap alone
 //! (v1's memsw held memory plus swap).
 
+use super::super::controller::Controller;
 use super::super::files::{self, LimitWriter};
 use super::super::{CgroupError, CgroupStats};
 use crate::runtime::limits::Limits;
 use std::path::Path;
 
-/// Writes `memory.max`, then `memory.swap.max` where the kernel accounts swap; `None`
-/// means no limit (`max`).
-pub(super) fn apply(
-    dir: &Path,
-    limits: &Limits,
-    files: &mut LimitWriter,
-) -> Result<(), CgroupError> {
-    let memory = limits
-        .memory
-        .map_or_else(|| "max".to_string(), |b| b.to_string());
-    files.write(&dir.join("memory.max"), &memory)?;
-    let swap_max = dir.join("memory.swap.max");
-    if swap_max.exists() {
-        files.write(&swap_max, &swap_value(limits))?;
+pub(super) struct Memory;
+
+impl Controller for Memory {
+    fn name(&self) -> &'static str {
+        "memory"
     }
-    Ok(())
+
+    fn limited_by(&self, limits: &Limits) -> bool {
+        limits.memory.is_some()
+    }
+
+    /// Writes `memory.max`, then `memory.swap.max` where the kernel accounts swap;
+    /// `None` means no limit (`max`).
+    fn apply(
+        &self,
+        dir: &Path,
+        limits: &Limits,
+        files: &mut LimitWriter,
+    ) -> Result<(), CgroupError> {
+        let memory = limits
+            .memory
+            .map_or_else(|| "max".to_string(), |b| b.to_string());
+        files.write(&dir.join("memory.max"), &memory)?;
+        let swap_max = dir.join("memory.swap.max");
+        if swap_max.exists() {
+            files.write(&swap_max, &swap_value(limits))?;
+        }
+        Ok(())
+    }
+
+    fn stats(&self, dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
+        stats.memory_usage = files::counter(&dir.join("memory.current"))?;
+        stats.memory_limit = files::limit(&dir.join("memory.max"))?;
+        // memory.peak came with Linux 5.19.
+        stats.memory_peak = files::counter(&dir.join("memory.peak"))?;
+        let events = dir.join("memory.events");
+        [stats.memory_limit_hits, stats.oom_kills] =
+            files::keyed_counters(&events, ["max", "oom_kill"])?;
+        Ok(())
+    }
 }
 
 fn swap_value(limits: &Limits) -> String {
@@ -29,17 +54,6 @@ fn swap_value(limits: &Limits) -> String {
         (Some(memory), Some(total)) => total.saturating_sub(memory).to_string(),
         _ => "max".to_string(),
     }
-}
-
-pub(super) fn stats(dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {
-    stats.memory_usage = files::counter(&dir.join("memory.current"))?;
-    stats.memory_limit = files::limit(&dir.join("memory.max"))?;
-    // memory.peak came with Linux 5.19.
-    stats.memory_peak = files::counter(&dir.join("memory.peak"))?;
-    let events = dir.join("memory.events");
-    [stats.memory_limit_hits, stats.oom_kills] =
-        files::keyed_counters(&events, ["max", "oom_kill"])?;
-    Ok(())
 }
 
 pub(super) fn oom_kills(dir: &Path) -> Result<u64, CgroupError> {

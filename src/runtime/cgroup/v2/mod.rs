@@ -8,14 +8,26 @@
 
 mod controllers;
 mod cpu;
+mod kill;
 mod memory;
-mod pids;
 
-use super::dirs;
+use super::controller::{self, Controller};
+use super::dirs::{self, REMOVE_WAIT};
 use super::files::LimitWriter;
-use super::{needed_controllers, CgroupError, CgroupStats, Manager, LEAF};
+use super::pids::Pids;
+use super::{CgroupError, CgroupStats, Manager, LEAF};
 use crate::runtime::limits::Limits;
 use std::path::{Path, PathBuf};
+
+/// The controllers hako passes down to a container where the host has them, and whose
+/// files it writes and reads. Limits are written in this order.
+const CONTROLLERS: [&dyn Controller; 3] = [
+    &memory::Memory,
+    &cpu::Cpu,
+    &Pids {
+        events_in_leaf: false,
+    },
+];
 
 /// A container's cgroup in the unified hierarchy.
 #[derive(Debug, Clone)]
@@ -41,40 +53,26 @@ impl V2Cgroup {
     fn parent(&self) -> &Path {
         self.relative.parent().unwrap_or(Path::new(""))
     }
-
-    /// Writes the limits of every controller the cgroup has, `None` meaning "no limit".
-    fn write_all(
-        &self,
-        limits: &Limits,
-        controllers: &[&str],
-        files: &mut LimitWriter,
-    ) -> Result<(), CgroupError> {
-        let dir = self.dir();
-        if controllers.contains(&"memory") {
-            memory::apply(&dir, limits, files)?;
-        }
-        if controllers.contains(&"cpu") {
-            cpu::apply(&dir, limits, files)?;
-        }
-        if controllers.contains(&"pids") {
-            pids::apply(&dir, limits, files)?;
-        }
-        Ok(())
-    }
 }
 
 impl Manager for V2Cgroup {
     fn create(&self, limits: &Limits) -> Result<(), CgroupError> {
-        let needed = needed_controllers(limits);
+        let needed = controller::needed_by(&CONTROLLERS, limits);
+        let wanted = CONTROLLERS.map(|c| c.name());
         let mut made = Vec::new();
         // What the last parent passes down is what the container's cgroup gets.
         let mut passed_down = Vec::new();
         let mut result = dirs::make_dirs(&self.root, &self.relative, &mut made, &mut |dir| {
-            passed_down = controllers::pass_down(dir, &needed)?;
+            passed_down = controllers::pass_down(dir, &wanted, &needed)?;
             Ok(())
         });
         if result.is_ok() {
-            result = self.write_all(limits, &passed_down, &mut LimitWriter::fresh());
+            let dir = self.dir();
+            let mut files = LimitWriter::fresh();
+            result = CONTROLLERS
+                .into_iter()
+                .filter(|c| passed_down.contains(&c.name()))
+                .try_for_each(|c| c.apply(&dir, limits, &mut files));
         }
         if result.is_ok() {
             result = dirs::make_dir(&self.dir().join(LEAF), &mut made);
@@ -91,16 +89,10 @@ impl Manager for V2Cgroup {
             return Err(CgroupError::NotFound { path: dir });
         }
         LimitWriter::remembering().apply_or_undo(|files| {
-            if limits.memory.is_some() {
-                memory::apply(&dir, limits, files)?;
-            }
-            if limits.cpu.is_some() {
-                cpu::apply(&dir, limits, files)?;
-            }
-            if limits.pids.is_some() {
-                pids::apply(&dir, limits, files)?;
-            }
-            Ok(())
+            CONTROLLERS
+                .into_iter()
+                .filter(|c| c.limited_by(limits))
+                .try_for_each(|c| c.apply(&dir, limits, files))
         })
     }
 
@@ -110,9 +102,9 @@ impl Manager for V2Cgroup {
             return Err(CgroupError::NotFound { path: dir });
         }
         let mut stats = CgroupStats::default();
-        memory::stats(&dir, &mut stats)?;
-        cpu::stats(&dir, &mut stats)?;
-        pids::stats(&dir, &mut stats)?;
+        for controller in CONTROLLERS {
+            controller.stats(&dir, &mut stats)?;
+        }
         Ok(stats)
     }
 
@@ -124,15 +116,25 @@ impl Manager for V2Cgroup {
         vec![self.dir()]
     }
 
-    fn procs_dirs(&self) -> Vec<PathBuf> {
-        vec![self.dir().join(LEAF)]
+    fn procs_files(&self) -> Vec<PathBuf> {
+        vec![self.dir().join(LEAF).join("cgroup.procs")]
+    }
+
+    fn kill(&self) -> Result<(), CgroupError> {
+        let dir = self.dir();
+        if kill::write_kill(&dir)? == kill::Killed::Written
+            && kill::wait_until_empty(&dir, REMOVE_WAIT).is_ok()
+        {
+            return Ok(());
+        }
+        // A kernel before 5.14 (or no inotify to wait with): one SIGKILL per process
+        // found in cgroup.procs, looked up again until none is left.
+        dirs::kill_all(std::slice::from_ref(&dir), || {}, || {}).map(drop)
     }
 
     fn remove(&self) -> Result<(), CgroupError> {
-        let dir = self.dir();
-        for tree in dirs::kill_all(std::slice::from_ref(&dir), || {})? {
-            dirs::remove_tree(&tree)?;
-        }
+        self.kill()?;
+        dirs::remove_tree(&dirs::subtree(&self.dir()))?;
         dirs::remove_empty_parents(&self.root, self.parent());
         Ok(())
     }
@@ -373,6 +375,21 @@ mod tests {
         // A kernel before 5.19 has no memory.peak: not reported, not 0.
         fs::remove_file(dir.join("memory.peak")).unwrap();
         assert_eq!(cgroup.stats().unwrap().memory_peak, None);
+    }
+
+    #[test]
+    fn kill_writes_cgroup_kill_where_the_kernel_has_it() {
+        let root = fake_root();
+        let cgroup = Cgroup::v2(root.path(), "hako", "c1").unwrap();
+        cgroup.create(&Limits::default()).unwrap();
+        let dir = root.path().join("hako/c1");
+        // As a kernel before 5.14 shows it: no cgroup.kill, and none is made.
+        cgroup.kill().unwrap();
+        assert!(!dir.join("cgroup.kill").exists());
+        fs::write(dir.join("cgroup.kill"), "").unwrap();
+        fs::write(dir.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+        cgroup.kill().unwrap();
+        assert_eq!(read(dir.join("cgroup.kill")), "1");
     }
 
     #[test]
