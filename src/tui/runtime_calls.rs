@@ -9,6 +9,7 @@ use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
 use crate::runtime::events::EVENTS_FILE;
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
+use crate::runtime::process::liveness::process_alive;
 use crate::runtime::state::{self, ContainerState, Status};
 use nix::sys::signal::Signal;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize};
@@ -49,8 +50,7 @@ pub fn cgroup(container: &ContainerState) -> Option<Cgroup> {
 pub fn is_running_in(container: &ContainerState, cgroup: Option<&Cgroup>) -> bool {
     container.status == Status::Running
         && container.pid.is_some_and(|pid| {
-            control::process_alive(pid)
-                && cgroup.is_some_and(|c| control::in_cgroup(pid, &c.procs_files()))
+            process_alive(pid) && cgroup.is_some_and(|c| control::in_cgroup(pid, &c.procs_files()))
         })
 }
 
@@ -92,7 +92,7 @@ pub fn events(paths: &Paths, container: &ContainerState) -> Vec<EventLine> {
 /// Cleans up after hako processes that died holding containers (run at
 /// start); says what it did, if anything.
 pub fn gc(paths: &Paths) -> Result<String, String> {
-    let report = container::gc(paths).map_err(|e| e.message)?;
+    let report = container::gc(paths).map_err(|e| e.to_string())?;
     let mut parts = vec![];
     if !report.recovered.is_empty() {
         parts.push(format!(
@@ -114,19 +114,19 @@ pub fn validate(paths: &Paths, request: &RunRequest) -> Result<ContainerSpec, St
 /// Starts a validated container under its own monitor, so that it outlives
 /// the dashboard and its terminal can be attached.
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, String> {
-    container::monitor::run_detached(paths, spec).map_err(|e| e.message)
+    container::monitor::run_detached(paths, spec).map_err(|e| e.to_string())
 }
 
 pub fn stop(container: &ContainerState) -> Result<(), String> {
-    control::stop(container, STOP_GRACE).map_err(|e| e.message)
+    control::stop(container, STOP_GRACE).map_err(|e| e.to_string())
 }
 
 pub fn kill(container: &ContainerState) -> Result<(), String> {
-    control::send_signal(container, Signal::SIGKILL).map_err(|e| e.message)
+    control::send_signal(container, Signal::SIGKILL).map_err(|e| e.to_string())
 }
 
 pub fn remove(paths: &Paths, container: &ContainerState) -> Result<(), String> {
-    container::remove(paths, container, true).map_err(|e| e.message)
+    container::remove(paths, container, true).map_err(|e| e.to_string())
 }
 
 /// Parses limits as `hako update` does (docker's units).
@@ -144,7 +144,7 @@ pub fn update_limits(
     container: &ContainerState,
     change: &Limits,
 ) -> Result<ContainerState, String> {
-    control::update_limits(paths, container, change).map_err(|e| e.message)
+    control::update_limits(paths, container, change).map_err(|e| e.to_string())
 }
 
 /// Connects to the container's monitor (scrollback is replayed first).
