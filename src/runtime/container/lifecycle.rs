@@ -290,8 +290,7 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
     let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
     // A process killed for memory exits with SIGKILL (137); the counter tells
     // it was the kernel's OOM killer and not a `kill -9`.
-    let oom_killed =
-        oom_kills > 0 && exit_code == crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32);
+    let oom_killed = oom_kills > 0 && exit_code == crate::runtime::exit_code::KILLED_BY_SIGKILL;
     let (id, name) = (&container.state.id, &container.state.name);
     let exited = EventKind::Exit {
         code: exit_code,

@@ -218,10 +218,7 @@ fn abandon(paths: &Paths, container: RunningContainer, error: ContainerError) ->
     let _ = kill(container.pid, Signal::SIGKILL);
     let _ = waitpid(container.pid, None);
     let state = container.state.clone();
-    finish(
-        container,
-        crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32),
-    );
+    finish(container, crate::runtime::exit_code::KILLED_BY_SIGKILL);
     let _ = super::lifecycle::remove(paths, &state, true);
     error
 }

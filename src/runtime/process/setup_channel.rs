@@ -306,10 +306,10 @@ mod tests {
     #[test]
     fn a_garbled_report_is_an_error_with_hakos_code() {
         for garbled in [
-            &b"125\nthe old format\n"[..],
+            &b"1\nthe old format\n"[..],
             b"failed x 3\nabc",
-            b"failed 125 two\nabc",
-            b"failed 125 3\nabcdef",
+            b"failed 1 two\nabc",
+            b"failed 1 3\nabcdef",
             b"started 2\n{}",
             b"\xff\xfe\nabc",
             b"hello 3\nabc",
