@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn alive(pid: i64) -> bool {
-    hako::runtime::container::control::process_alive(pid as i32)
+    hako::runtime::process::liveness::process_alive(pid as i32)
 }
 
 #[test]

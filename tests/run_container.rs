@@ -337,6 +337,26 @@ fn exit_codes_follow_docker() {
 }
 
 #[test]
+fn a_detached_run_reports_the_commands_failure_through_its_monitor() {
+    let env = TestEnv::new();
+    // The monitor's report carries the first process's code and line.
+    let cases = [
+        (
+            "no-such-command",
+            127,
+            "exec: \"no-such-command\": executable file not found in $PATH",
+        ),
+        ("/etc/passwd", 126, "exec /etc/passwd: Permission denied"),
+    ];
+    for (command, code, message) in cases {
+        let out = env.hako(&["run", "-d", "busybox", command]);
+        assert_eq!(out.code, code, "{command}: {}", out.stderr);
+        assert_eq!(out.stderr, format!("hako: {message}\n"), "{command}");
+    }
+    env.assert_clean();
+}
+
+#[test]
 fn bad_input_exits_125_and_creates_nothing() {
     let env = TestEnv::new();
     let cases: [(&[&str], &str); 6] = [

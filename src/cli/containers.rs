@@ -1,6 +1,6 @@
 //! `hako ps` and `hako rm`.
 
-use super::{fail, EXIT_HAKO_ERROR};
+use super::{fail, fail_with, EXIT_HAKO_ERROR};
 use crate::runtime::container::spec::short_id;
 use crate::runtime::container::{self, control};
 use crate::runtime::limits::format_bytes;
@@ -171,7 +171,7 @@ pub fn rm(paths: &Paths, args: RmArgs) -> i32 {
             .and_then(|c| {
                 container::remove(paths, &c, args.force)
                     .map(|()| c.id)
-                    .map_err(|e| e.message)
+                    .map_err(|e| e.to_string())
             });
         match result {
             Ok(id) => println!("{id}"),
@@ -195,7 +195,7 @@ pub fn gc(paths: &Paths) -> i32 {
             }
             0
         }
-        Err(e) => fail(EXIT_HAKO_ERROR, e.message),
+        Err(e) => fail_with(&e),
     }
 }
 

@@ -2,7 +2,7 @@
 //! that are running, through the runtime core.
 
 use super::run::LimitArgs;
-use super::{fail, EXIT_HAKO_ERROR};
+use super::{fail, fail_with, EXIT_HAKO_ERROR};
 use crate::runtime::container::control;
 use crate::runtime::limits::{format_bytes, Limits};
 use crate::runtime::paths::Paths;
@@ -89,7 +89,7 @@ pub fn stats(paths: &Paths, args: StatsArgs) -> i32 {
         };
         let samples = match control::sample_usage(&containers, Duration::from_millis(500)) {
             Ok(s) => s,
-            Err(e) => return fail(e.exit_code, e.message),
+            Err(e) => return fail_with(&e),
         };
         if json {
             println!(
@@ -185,7 +185,7 @@ pub fn update(paths: &Paths, args: UpdateArgs) -> i32 {
     for c in containers {
         match control::update_limits(paths, &c, &change) {
             Ok(_) => println!("{}", c.id),
-            Err(e) => code = fail(e.exit_code, e.message),
+            Err(e) => code = fail_with(&e),
         }
     }
     code
@@ -236,7 +236,7 @@ pub fn kill(paths: &Paths, args: KillArgs) -> i32 {
     for c in containers {
         match control::send_signal(&c, signal) {
             Ok(()) => println!("{}", c.id),
-            Err(e) => code = fail(e.exit_code, e.message),
+            Err(e) => code = fail_with(&e),
         }
     }
     code
@@ -251,7 +251,7 @@ pub fn stop(paths: &Paths, args: StopArgs) -> i32 {
     for c in containers {
         match control::stop(&c, Duration::from_secs(args.time)) {
             Ok(()) => println!("{}", c.id),
-            Err(e) => code = fail(e.exit_code, e.message),
+            Err(e) => code = fail_with(&e),
         }
     }
     code

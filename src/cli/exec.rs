@@ -1,7 +1,7 @@
 //! `hako exec`: run a new process inside a running container, as `docker exec`
 //! does, and exit with its status.
 
-use super::fail;
+use super::{fail, fail_with};
 use crate::runtime::container::exec::{self, ExecRequest};
 use crate::runtime::paths::Paths;
 use crate::runtime::state;
@@ -52,6 +52,6 @@ pub fn exec(paths: &Paths, args: ExecArgs) -> i32 {
     };
     match exec::exec(paths, &container, &args.request()) {
         Ok(code) => code,
-        Err(e) => fail(e.exit_code, e.message),
+        Err(e) => fail_with(&e),
     }
 }

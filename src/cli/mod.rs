@@ -200,6 +200,11 @@ pub(crate) fn fail(code: i32, message: impl std::fmt::Display) -> i32 {
     code
 }
 
+/// Prints a failure of the container API and returns its exit code.
+pub(crate) fn fail_with(error: &crate::runtime::container::ContainerError) -> i32 {
+    fail(error.exit_code(), error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

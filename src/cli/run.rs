@@ -1,7 +1,7 @@
 //! `hako run`: create a container, run its command in the foreground, and exit
 //! with the command's status.
 
-use super::{fail, EXIT_HAKO_ERROR};
+use super::{fail, fail_with, EXIT_HAKO_ERROR};
 use crate::runtime::container::stdio::StdioPipes;
 use crate::runtime::container::{
     self, foreground, monitor, ContainerIo, ContainerSpec, RunRequest,
@@ -137,7 +137,7 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
                 println!("{}", state.id);
                 0
             }
-            Err(e) => fail(e.exit_code, e.message),
+            Err(e) => fail_with(&e),
         };
     }
     if let Err(e) = foreground::block_signals() {
@@ -157,7 +157,7 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
     let mut running =
         match container::create_and_start(paths, &spec, foreground::terminal_size(), io) {
             Ok(running) => running,
-            Err(e) => return fail(e.exit_code, e.message),
+            Err(e) => return fail_with(&e),
         };
     let host_ends = pipes.map(StdioPipes::into_host_ends);
     let exit_code = match foreground::wait(&mut running, spec.interactive, host_ends) {

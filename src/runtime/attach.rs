@@ -206,7 +206,7 @@ mod tests {
         let server = [
             ServerMessage::Output(b"out".to_vec()),
             ServerMessage::Exited {
-                code: 137,
+                code: crate::runtime::exit_code::KILLED_BY_SIGKILL,
                 oom_killed: true,
             },
         ];

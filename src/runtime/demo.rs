@@ -84,12 +84,12 @@ pub fn start(
                 done.push(DemoContainer::AlreadyRunning(workload.name));
                 continue;
             }
-            container::remove(paths, old, true).map_err(|e| e.message)?;
+            container::remove(paths, old, true).map_err(|e| e.to_string())?;
         }
         let failed = |e: String| format!("{}: {e}", workload.name);
         let spec = ContainerSpec::from_request(paths, &workload.request(cgroup_parent))
             .map_err(|e| failed(e.to_string()))?;
-        monitor::run_detached_with(paths, &spec, stderr).map_err(|e| failed(e.message))?;
+        monitor::run_detached_with(paths, &spec, stderr).map_err(|e| failed(e.to_string()))?;
         done.push(DemoContainer::Started(workload.name));
     }
     Ok(done)

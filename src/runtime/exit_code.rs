@@ -11,6 +11,9 @@ pub const CANNOT_EXECUTE: i32 = 126;
 pub const NOT_FOUND: i32 = 127;
 
 /// The status of a process killed by `signal`, as a shell reports it.
-pub fn killed_by(signal: i32) -> i32 {
+pub const fn killed_by(signal: i32) -> i32 {
     128 + signal
 }
+
+/// The status of a process killed by SIGKILL, which an OOM kill is.
+pub const KILLED_BY_SIGKILL: i32 = killed_by(libc::SIGKILL);

@@ -179,7 +179,7 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
                 }
                 Event::Signal(signal) => {
                     app.quit = true;
-                    exit_code = 128 + signal;
+                    exit_code = crate::runtime::exit_code::killed_by(signal);
                     vec![]
                 }
                 Event::Update(snapshot) => {

@@ -11,6 +11,7 @@ use crate::runtime::demo::{self, DemoContainer};
 use crate::runtime::events::TimelineVersion;
 use crate::runtime::limits::{LimitError, Limits};
 use crate::runtime::paths::Paths;
+use crate::runtime::process::liveness::process_alive;
 use crate::runtime::state::{self, ContainerState, Status};
 use nix::sys::signal::Signal;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize};
@@ -47,8 +48,7 @@ pub fn cgroup(container: &ContainerState) -> Option<Cgroup> {
 pub fn is_running_in(container: &ContainerState, cgroup: Option<&Cgroup>) -> bool {
     container.status == Status::Running
         && container.pid.is_some_and(|pid| {
-            control::process_alive(pid)
-                && cgroup.is_some_and(|c| control::in_cgroup(pid, &c.procs_files()))
+            process_alive(pid) && cgroup.is_some_and(|c| control::in_cgroup(pid, &c.procs_files()))
         })
 }
 
@@ -89,7 +89,7 @@ pub fn events(paths: &Paths, container: &ContainerState) -> Vec<EventLine> {
 /// Cleans up after hako processes that died holding containers (run at
 /// start); says what it did, if anything.
 pub fn gc(paths: &Paths) -> Result<String, String> {
-    let report = container::gc(paths).map_err(|e| e.message)?;
+    let report = container::gc(paths).map_err(|e| e.to_string())?;
     let mut parts = vec![];
     if !report.recovered.is_empty() {
         parts.push(format!(
@@ -112,7 +112,7 @@ pub fn validate(paths: &Paths, request: &RunRequest) -> Result<ContainerSpec, St
 /// the dashboard and its terminal can be attached. The monitor's stderr is
 /// not the dashboard's screen.
 pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, String> {
-    monitor::run_detached_with(paths, spec, MonitorStderr::Discarded).map_err(|e| e.message)
+    monitor::run_detached_with(paths, spec, MonitorStderr::Discarded).map_err(|e| e.to_string())
 }
 
 /// Starts the demo's containers; their names, those kept as they were
@@ -129,15 +129,15 @@ pub fn start_demo(paths: &Paths, cgroup_parent: &str) -> Result<Vec<String>, Str
 }
 
 pub fn stop(container: &ContainerState) -> Result<(), String> {
-    control::stop(container, STOP_GRACE).map_err(|e| e.message)
+    control::stop(container, STOP_GRACE).map_err(|e| e.to_string())
 }
 
 pub fn kill(container: &ContainerState) -> Result<(), String> {
-    control::send_signal(container, Signal::SIGKILL).map_err(|e| e.message)
+    control::send_signal(container, Signal::SIGKILL).map_err(|e| e.to_string())
 }
 
 pub fn remove(paths: &Paths, container: &ContainerState) -> Result<(), String> {
-    container::remove(paths, container, true).map_err(|e| e.message)
+    container::remove(paths, container, true).map_err(|e| e.to_string())
 }
 
 /// Parses limits as `hako update` does (docker's units).
@@ -155,7 +155,7 @@ pub fn update_limits(
     container: &ContainerState,
     change: &Limits,
 ) -> Result<ContainerState, String> {
-    control::update_limits(paths, container, change).map_err(|e| e.message)
+    control::update_limits(paths, container, change).map_err(|e| e.to_string())
 }
 
 /// Connects to the container's monitor (scrollback is replayed first).

@@ -140,7 +140,7 @@ pub fn three_samples() -> Vec<Sample> {
 
     let mut hog = state("memory-hog", "7b2a3f9d-c4fd-4aa2-a3ec-cbacb325e5a0", 600);
     hog.limits = limits(Some("10m"), None, None);
-    let hog = exited(hog, 137, true, 40);
+    let hog = exited(hog, crate::runtime::exit_code::KILLED_BY_SIGKILL, true, 40);
     vec![web, burner, hog]
 }
 

@@ -3,11 +3,12 @@
 //! These are what `hako stats`, `update`, `kill` and `stop` call, and what the
 //! dashboard will call: every number comes straight from the cgroup files.
 
-use super::lifecycle::RunError;
+use super::error::ContainerError;
 use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager, CGROUP_ROOT, LEAF};
 use crate::runtime::events::{self, Event, EventKind};
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
+use crate::runtime::process::liveness::process_alive;
 use crate::runtime::state::{self, ContainerState, Status};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -16,14 +17,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The cgroup of a container, from its state.
-pub fn cgroup_of(container: &ContainerState) -> Result<Cgroup, RunError> {
+pub fn cgroup_of(container: &ContainerState) -> Result<Cgroup, ContainerError> {
     Cgroup::for_container(
         container.cgroup_layout,
         Path::new(CGROUP_ROOT),
         &container.cgroup_parent,
         &container.id,
     )
-    .map_err(RunError::hako)
+    .map_err(ContainerError::from)
 }
 
 /// Whether the container's first process is still alive.
@@ -62,20 +63,11 @@ pub fn in_cgroup(pid: i32, procs_files: &[std::path::PathBuf]) -> bool {
     listed(file) || before_the_leaf.is_some_and(|file| listed(&file))
 }
 
-/// Whether a process exists and is not a zombie waiting to be reaped.
-pub fn process_alive(pid: i32) -> bool {
-    let pid = Pid::from_raw(pid);
-    kill(pid, None).is_ok() && !is_zombie(pid)
-}
-
-fn require_running(container: &ContainerState) -> Result<(), RunError> {
+fn require_running(container: &ContainerState) -> Result<(), ContainerError> {
     if is_running(container) {
         Ok(())
     } else {
-        Err(RunError {
-            exit_code: 1,
-            message: format!("container {} is not running", container.name),
-        })
+        Err(ContainerError::NotRunning(container.name.clone()))
     }
 }
 
@@ -99,7 +91,7 @@ pub struct UsageSample {
 pub fn sample_usage(
     containers: &[ContainerState],
     interval: Duration,
-) -> Result<Vec<UsageSample>, RunError> {
+) -> Result<Vec<UsageSample>, ContainerError> {
     let running: Vec<(&ContainerState, Cgroup)> = containers
         .iter()
         .filter(|c| is_running(c))
@@ -147,7 +139,7 @@ pub fn update_limits(
     paths: &Paths,
     container: &ContainerState,
     change: &Limits,
-) -> Result<ContainerState, RunError> {
+) -> Result<ContainerState, ContainerError> {
     require_running(container)?;
     update_limits_of(
         &cgroup_of(container)?,
@@ -163,8 +155,8 @@ fn update_limits_of(
     cgroup: &impl Manager,
     dir: &Path,
     change: &Limits,
-) -> Result<ContainerState, RunError> {
-    cgroup.update(change).map_err(RunError::hako)?;
+) -> Result<ContainerState, ContainerError> {
+    cgroup.update(change)?;
     let updated = state::modify(dir, |s| {
         if change.memory.is_some() {
             s.limits.memory = change.memory;
@@ -176,8 +168,7 @@ fn update_limits_of(
         if change.pids.is_some() {
             s.limits.pids = change.pids;
         }
-    })
-    .map_err(RunError::hako)?;
+    })?;
     let limits = events::limits_text(change);
     let _ = events::record(
         dir,
@@ -187,21 +178,20 @@ fn update_limits_of(
 }
 
 /// Sends a signal to the container's first process.
-pub fn send_signal(container: &ContainerState, signal: Signal) -> Result<(), RunError> {
+pub fn send_signal(container: &ContainerState, signal: Signal) -> Result<(), ContainerError> {
     require_running(container)?;
     let pid = Pid::from_raw(container.pid.unwrap_or_default());
-    kill(pid, signal).map_err(|e| {
-        RunError::hako(format!(
-            "failed to send {signal} to {}: {e}",
-            container.name
-        ))
+    kill(pid, signal).map_err(|source| ContainerError::Signal {
+        signal,
+        container: container.name.clone(),
+        source,
     })
 }
 
 /// SIGTERM, then SIGKILL if the container is still running after `grace`.
 /// A PID 1 without a SIGTERM handler ignores SIGTERM, hence the second step.
 /// Returns once the first process is gone.
-pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), RunError> {
+pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), ContainerError> {
     if !is_running(container) {
         return Ok(());
     }
@@ -214,10 +204,7 @@ pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), RunError>
     if wait_gone(pid, Duration::from_secs(10)) {
         Ok(())
     } else {
-        Err(RunError::hako(format!(
-            "container {} did not stop after SIGKILL",
-            container.name
-        )))
+        Err(ContainerError::DidNotStop(container.name.clone()))
     }
 }
 
@@ -233,16 +220,6 @@ fn wait_gone(pid: Pid, within: Duration) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn is_zombie(pid: Pid) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -50,13 +50,11 @@
 //! (`foreground::wait_pid`), relaying the terminal or the pipes.
 
 use super::control;
+use super::error::ContainerError;
 use super::fds;
 use super::foreground;
-use super::init::{
-    drop_privileges, find_executable, install_seccomp, join_cgroup, restore_signals, step_err,
-};
-use super::lifecycle::RunError;
-use super::spec::User;
+use super::init::{drop_privileges, install_seccomp, join_cgroup, restore_signals, step_err};
+use super::spec::{SpecError, User};
 use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
 use crate::runtime::cgroup::Manager;
@@ -64,6 +62,8 @@ use crate::runtime::paths::Paths;
 use crate::runtime::process::clone;
 use crate::runtime::process::keyring;
 use crate::runtime::process::parent::{ChildEnd, ParentLink};
+use crate::runtime::process::setup_channel::{SetupReceiver, SetupSender};
+use crate::runtime::process::{command, stdio};
 use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
 use caps::{Capability, CapsHashSet};
@@ -73,12 +73,12 @@ use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{kill, sigprocmask, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{dup2, execve, fork, getppid, pipe2, setsid, ForkResult, Pid};
+use nix::unistd::{fork, getppid, pipe2, setsid, ForkResult, Pid};
 use portable_pty::{MasterPty, PtySize};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -117,16 +117,13 @@ pub fn exec(
     paths: &Paths,
     container: &ContainerState,
     request: &ExecRequest,
-) -> Result<i32, RunError> {
-    foreground::block_signals()
-        .map_err(|e| RunError::hako(format!("failed to block signals: {e}")))?;
+) -> Result<i32, ContainerError> {
+    foreground::block_signals().map_err(ContainerError::io("block signals"))?;
     let process = start(paths, container, request, foreground::terminal_size())?;
     foreground::wait_pid(process.pid, process.pty, request.interactive, process.pipes).map_err(
-        |e| {
-            RunError::hako(format!(
-                "lost track of the command in container {}: {e}",
-                container.name
-            ))
+        |source| ContainerError::LostCommand {
+            container: container.name.clone(),
+            source,
         },
     )
 }
@@ -141,14 +138,11 @@ pub fn start(
     container: &ContainerState,
     request: &ExecRequest,
     terminal_size: PtySize,
-) -> Result<ExecProcess, RunError> {
+) -> Result<ExecProcess, ContainerError> {
     // 1. The request, then the container as it is now (not as it was read).
     let current = state::read(&paths.container(&container.id)).map_err(|e| match e {
-        StateError::NotFound(_) => RunError {
-            exit_code: 1,
-            message: format!("no such container: {}", container.name),
-        },
-        other => RunError::hako(other),
+        StateError::NotFound(_) => ContainerError::NoSuchContainer(container.name.clone()),
+        other => other.into(),
     })?;
     let plan = ExecPlan::new(&current, &paths.container(&current.id), request)?;
     let pid = match current.pid {
@@ -159,7 +153,7 @@ pub fn start(
     // 2. The namespaces, then proof that they are the container's.
     let namespaces = open_namespaces(&current, pid)?;
     let cgroup_procs = control::cgroup_of(&current)?.procs_files();
-    if !super::control::in_cgroup(pid.as_raw(), &cgroup_procs) {
+    if !control::in_cgroup(pid.as_raw(), &cgroup_procs) {
         return Err(not_running(&current));
     }
 
@@ -172,15 +166,14 @@ pub fn start(
     };
     let pipes = match request.tty {
         true => None,
-        false => Some(
-            StdioPipes::new(request.interactive)
-                .map_err(|e| RunError::hako(format!("failed to create pipes: {e}")))?,
-        ),
+        false => {
+            Some(StdioPipes::new(request.interactive).map_err(ContainerError::io("create pipes"))?)
+        }
     };
 
     // 4. The joiner.
-    let (error_read, error_write) = pipe2(OFlag::O_CLOEXEC)
-        .map_err(|e| RunError::hako(format!("failed to create a pipe: {e}")))?;
+    let (error_read, error_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(ContainerError::syscall("create a pipe"))?;
     let ctx = JoinContext {
         plan: &plan,
         namespaces: &namespaces,
@@ -198,32 +191,23 @@ pub fn start(
         error_pipe: error_write.as_raw_fd(),
         caller: nix::unistd::getpid(),
     };
-    clone::ensure_single_threaded("fork the exec process").map_err(RunError::hako)?;
+    clone::ensure_single_threaded("fork the exec process")?;
     // SAFETY: hako is single-threaded here (checked above), so the child's
     // copy of memory holds no lock taken by another thread; the child only
     // uses `ctx` and ends with _exit.
     let joiner = match unsafe { fork() } {
         Ok(ForkResult::Child) => joiner_main(&ctx),
         Ok(ForkResult::Parent { child }) => child,
-        Err(e) => return Err(RunError::hako(format!("failed to start a process: {e}"))),
+        Err(e) => return Err(ContainerError::syscall("start a process")(e)),
     };
     // Only `A` and `B` keep these; the slave must close here so the master
     // sees the end of output when the command's last process is gone.
     drop((error_write, terminal, namespaces));
     let pipes = pipes.map(StdioPipes::into_host_ends);
 
-    // The pipe closes when execve succeeds; anything read is the reason it did not.
-    let mut report = String::new();
-    let _ = File::from(error_read).read_to_string(&mut report);
-    if !report.is_empty() {
+    if let Err(error) = SetupReceiver::new(error_read, "the exec process").wait_for_exec() {
         let _ = waitpid(joiner, None);
-        let (code, message) = report.split_once('\n').unwrap_or(("", report.as_str()));
-        return Err(RunError {
-            exit_code: code
-                .parse()
-                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
-            message: message.to_string(),
-        });
+        return Err(error.into());
     }
     Ok(ExecProcess {
         pid: joiner,
@@ -232,11 +216,8 @@ pub fn start(
     })
 }
 
-fn not_running(container: &ContainerState) -> RunError {
-    RunError {
-        exit_code: 1,
-        message: format!("container {} is not running", container.name),
-    }
+fn not_running(container: &ContainerState) -> ContainerError {
+    ContainerError::NotRunning(container.name.clone())
 }
 
 /// The request checked and turned into what `B` needs, before any fork.
@@ -261,43 +242,33 @@ impl ExecPlan {
         container: &ContainerState,
         container_dir: &Path,
         request: &ExecRequest,
-    ) -> Result<ExecPlan, RunError> {
+    ) -> Result<ExecPlan, ContainerError> {
         let program = match request.command.first() {
             Some(p) if !p.is_empty() => p.clone(),
-            _ => return Err(RunError::hako("the command is empty")),
+            _ => return Err(SpecError::EmptyCommand.into()),
         };
         let (uid, gid) = match request.user.as_deref() {
-            Some(text) => super::spec::parse_user(text)
-                .map(|u| (u.uid, u.gid))
-                .map_err(RunError::from)?,
+            Some(text) => super::spec::parse_user(text).map(|u| (u.uid, u.gid))?,
             None => container.user,
         };
         let workdir = match request.workdir.as_deref() {
             None => PathBuf::from(&container.workdir),
             Some(w) if w.starts_with('/') => PathBuf::from(w),
-            Some(w) => {
-                return Err(RunError::hako(format!(
-                    "invalid -w {w:?}: the working directory must be an absolute path"
-                )))
-            }
+            Some(w) => return Err(SpecError::BadWorkdir(w.to_string()).into()),
         };
         let env = build_env(&container.env, &request.env, request.tty)?;
         let capabilities = container
             .capabilities
             .iter()
             .map(|name| {
-                Capability::from_str(name).map_err(|_| {
-                    RunError::hako(format!(
-                        "container {} keeps capability {name:?}, which this hako does not know",
-                        container.name
-                    ))
+                Capability::from_str(name).map_err(|_| ContainerError::UnknownCapability {
+                    container: container.name.clone(),
+                    name: name.clone(),
                 })
             })
             .collect::<Result<CapsHashSet, _>>()?;
-        let to_c = |s: &String| {
-            CString::new(s.as_str())
-                .map_err(|_| RunError::hako(format!("{s:?} contains a NUL byte")))
-        };
+        let to_c =
+            |s: &String| CString::new(s.as_str()).map_err(|_| ContainerError::NulByte(s.clone()));
         Ok(ExecPlan {
             program,
             args: request.command.iter().map(to_c).collect::<Result<_, _>>()?,
@@ -307,8 +278,7 @@ impl ExecPlan {
             uid,
             gid,
             capabilities,
-            seccomp: seccomp::program_for_exec(container.seccomp.as_ref(), container_dir)
-                .map_err(RunError::hako)?,
+            seccomp: seccomp::program_for_exec(container.seccomp.as_ref(), container_dir)?,
         })
     }
 }
@@ -316,7 +286,7 @@ impl ExecPlan {
 /// `UID`, `UID:GID` (numbers) or `root`; the gid defaults to the uid.
 /// The container's environment, then TERM=xterm with a terminal, then the
 /// user's `-e`, each replacing an entry with the same key.
-fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>, RunError> {
+fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>, ContainerError> {
     let mut env = base.to_vec();
     let mut set = |entry: String| {
         let key = entry.split('=').next().unwrap_or_default().to_string();
@@ -341,8 +311,8 @@ fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>
     Ok(env)
 }
 
-fn bad_env(entry: &str) -> RunError {
-    RunError::hako(format!("invalid -e {entry:?}: use KEY=VALUE"))
+fn bad_env(entry: &str) -> ContainerError {
+    SpecError::BadEnv(entry.to_string()).into()
 }
 
 /// One of the container's namespaces, open.
@@ -353,7 +323,7 @@ struct Namespace {
 }
 
 /// Step 2, in the order they are entered (mnt last).
-fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace>, RunError> {
+fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace>, ContainerError> {
     [
         ("ipc", CloneFlags::CLONE_NEWIPC),
         ("uts", CloneFlags::CLONE_NEWUTS),
@@ -370,7 +340,7 @@ fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace
             Ok(file) => Ok(Namespace { name, kind, file }),
             // Gone, or a zombie whose namespaces are already released.
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_running(container)),
-            Err(e) => Err(RunError::hako(format!("failed to open {path}: {e}"))),
+            Err(e) => Err(ContainerError::path("open", path)(e)),
         }
     })
     .collect()
@@ -378,30 +348,30 @@ fn open_namespaces(container: &ContainerState, pid: Pid) -> Result<Vec<Namespace
 
 /// Step 3: a new PTY and its slave side, opened without becoming hako's
 /// controlling terminal.
-fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), RunError> {
+fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), ContainerError> {
     let pair = portable_pty::native_pty_system()
         .openpty(size)
-        .map_err(|e| RunError::hako(format!("failed to open a terminal: {e}")))?;
+        .map_err(|e| ContainerError::OpenTerminal(e.into()))?;
     let slave_path = pair
         .master
         .tty_name()
-        .ok_or_else(|| RunError::hako("failed to find the name of the new terminal"))?;
-    let slave = open_fd(
-        &slave_path.to_string_lossy(),
-        OFlag::O_RDWR | OFlag::O_NOCTTY,
-    )?;
+        .ok_or(ContainerError::NoTerminalName)?;
+    let slave = open_fd(&slave_path, OFlag::O_RDWR | OFlag::O_NOCTTY)?;
     // portable-pty's own slave descriptor closes here; `B` gets ours.
     drop(pair.slave);
     Ok((pair.master, slave))
 }
 
-fn open_fd(path: &str, flags: OFlag) -> Result<OwnedFd, RunError> {
+fn open_fd(path: &Path, flags: OFlag) -> Result<OwnedFd, ContainerError> {
     open(path, flags | OFlag::O_CLOEXEC, Mode::empty())
         .map(|fd| {
             // SAFETY: `open` just returned this descriptor and nothing else owns it.
             unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
         })
-        .map_err(|e| RunError::hako(format!("failed to open {path}: {e}")))
+        .map_err(|source| ContainerError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// What `A` and `B` need, prepared by the caller before fork.
@@ -579,54 +549,26 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
     install_seccomp(plan.seccomp.as_ref())?;
 
     // 16. The command, found in the container's PATH.
-    let program = find_executable(&plan.program, &plan.env)?;
-    let path = CString::new(program.to_string_lossy().as_bytes())
-        .map_err(|_| SetupError::new(format!("{} contains a NUL byte", program.display())))?;
-    let errno = match execve(&path, &plan.args, &plan.env_c) {
-        Ok(never) => match never {},
-        Err(errno) => errno,
-    };
-    // Docker's codes: 127 when the file is missing, 126 when it cannot run.
-    let code = if errno == Errno::ENOENT {
-        crate::runtime::exit_code::NOT_FOUND
-    } else {
-        crate::runtime::exit_code::CANNOT_EXECUTE
-    };
-    Err(SetupError::with_code(
-        code,
-        format!("exec {}: {}", program.display(), errno.desc()),
-    ))
+    command::execute(&plan.program, &plan.args, &plan.env, &plan.env_c)
 }
 
 /// With a terminal: stdin, stdout and stderr are its slave side, and it is the
 /// session's controlling terminal. Without: the pipes the caller relays.
 fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
     if let Some(fd) = ctx.terminal {
-        // SAFETY: TIOCSCTTY on an open terminal fd with arg 0; the caller is a
-        // session leader without a controlling terminal (setsid above).
-        if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
-            return Err(SetupError::new(format!(
-                "failed to make the terminal the controlling terminal: {}",
-                io::Error::last_os_error()
-            )));
-        }
-        for target in 0..=2 {
-            dup2(fd, target).map_err(|e| step_err("attach the terminal", e))?;
-        }
+        stdio::attach_terminal(fd, &"the terminal")
     } else if let Some(fds) = ctx.stdio {
-        for (target, fd) in fds.into_iter().enumerate() {
-            dup2(fd, target as RawFd).map_err(|e| step_err("attach the stdio pipes", e))?;
-        }
+        stdio::attach_pipes(fds)
+    } else {
+        Ok(())
     }
-    Ok(())
 }
 
 /// Sends the failure to the caller over the error pipe and exits with its code.
 fn exit_with(error_pipe: RawFd, error: &SetupError) -> ! {
-    let message = format!("{}\n{}", error.exit_code, error.message);
     // SAFETY: the pipe's write end is open in this process until it exits.
     let pipe = unsafe { BorrowedFd::borrow_raw(error_pipe) };
-    let _ = nix::unistd::write(pipe, message.as_bytes());
+    let _ = SetupSender::new(pipe).failed(error);
     // SAFETY: as in `joiner_main`.
     unsafe { libc::_exit(error.exit_code) }
 }
@@ -646,8 +588,8 @@ mod tests {
             assert_eq!(
                 build_env(&base, &[bad.into()], false)
                     .unwrap_err()
-                    .exit_code,
-                125
+                    .exit_code(),
+                crate::runtime::exit_code::HAKO_ERROR
             );
         }
     }

@@ -13,23 +13,22 @@ use super::resolve;
 use super::spec::{ContainerSpec, Network, User};
 use super::SetupError;
 use crate::runtime::capabilities;
-use crate::runtime::exit_code;
 use crate::runtime::process::keyring;
 use crate::runtime::process::parent::ChildEnd;
+use crate::runtime::process::setup_channel::SetupSender;
+use crate::runtime::process::{command, stdio};
 use crate::runtime::seccomp::BpfProgram;
 use caps::CapsHashSet;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
-use nix::unistd::{dup2, execve, setgid, setgroups, sethostname, setsid, setuid, Gid, Uid};
+use nix::unistd::{setgid, setgroups, sethostname, setsid, setuid, Gid, Uid};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs;
-use std::io::Write;
-use std::os::fd::RawFd;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::os::fd::{BorrowedFd, RawFd};
+use std::path::PathBuf;
 
 /// What the first process needs to know, prepared by the parent before clone.
 pub struct InitContext<'a> {
@@ -61,12 +60,9 @@ pub fn container_main(ctx: &InitContext) -> isize {
         Ok(never) => match never {},
         Err(error) => error,
     };
-    let message = format!("{}\n{}", error.exit_code, error.message);
-    // SAFETY: the fd is the pipe's write end, open in this process until exit;
-    // File takes it over only to write and is forgotten, not closed, after.
-    let mut pipe = unsafe { <fs::File as std::os::fd::FromRawFd>::from_raw_fd(ctx.error_pipe) };
-    let _ = pipe.write_all(message.as_bytes());
-    std::mem::forget(pipe);
+    // SAFETY: the fd is the pipe's write end, open in this process until exit.
+    let pipe = unsafe { BorrowedFd::borrow_raw(ctx.error_pipe) };
+    let _ = SetupSender::new(pipe).failed(&error);
     error.exit_code as isize
 }
 
@@ -184,25 +180,9 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
     if let Some(slave) = &ctx.tty_slave {
         let fd = open(slave.as_path(), OFlag::O_RDWR, Mode::empty())
             .map_err(|e| step_err(&format!("open the terminal {}", slave.display()), e))?;
-        // SAFETY: TIOCSCTTY on an open terminal fd with arg 0; the caller is a
-        // session leader without a controlling terminal (setsid above).
-        if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
-            return Err(SetupError::new(format!(
-                "failed to make {} the controlling terminal: {}",
-                slave.display(),
-                std::io::Error::last_os_error()
-            )));
-        }
-        for target in 0..=2 {
-            dup2(fd, target).map_err(|e| step_err("attach the terminal", e))?;
-        }
-        if fd > 2 {
-            let _ = nix::unistd::close(fd);
-        }
+        stdio::attach_terminal(fd, &slave.display())?;
     } else if let Some(fds) = ctx.stdio {
-        for (target, fd) in fds.into_iter().enumerate() {
-            dup2(fd, target as RawFd).map_err(|e| step_err("attach the stdio pipes", e))?;
-        }
+        stdio::attach_pipes(fds)?;
     } else {
         return Err(SetupError::new(
             "no stdin, stdout and stderr were given for a container without a terminal".into(),
@@ -241,40 +221,10 @@ pub(super) fn install_seccomp(program: Option<&BpfProgram>) -> Result<(), SetupE
     }
 }
 
-/// Finds the command as a shell would, in the container's PATH.
-pub(super) fn find_executable(command: &str, env: &[String]) -> Result<PathBuf, SetupError> {
-    if command.contains('/') {
-        return Ok(PathBuf::from(command));
-    }
-    let path_var = env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let mut not_executable = None;
-    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
-        let candidate = Path::new(dir).join(command);
-        if let Ok(meta) = fs::metadata(&candidate) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Ok(candidate);
-            }
-            not_executable.get_or_insert(candidate);
-        }
-    }
-    match not_executable {
-        Some(path) => Ok(path),
-        None => Err(SetupError::with_code(
-            exit_code::NOT_FOUND,
-            format!("exec: {command:?}: executable file not found in $PATH"),
-        )),
-    }
-}
-
 fn exec_command(spec: &ContainerSpec) -> Result<Infallible, SetupError> {
-    let program = find_executable(&spec.command[0], &spec.env)?;
     let to_c = |s: &str| {
         CString::new(s).map_err(|_| SetupError::new(format!("{s:?} contains a NUL byte")))
     };
-    let path = to_c(&program.to_string_lossy())?;
     let args = spec
         .command
         .iter()
@@ -285,18 +235,5 @@ fn exec_command(spec: &ContainerSpec) -> Result<Infallible, SetupError> {
         .iter()
         .map(|e| to_c(e))
         .collect::<Result<Vec<_>, _>>()?;
-    let errno = match execve(&path, &args, &env) {
-        Ok(never) => match never {},
-        Err(errno) => errno,
-    };
-    // Docker's codes: 127 when the file is missing, 126 when it cannot run.
-    let code = if errno == nix::Error::ENOENT {
-        exit_code::NOT_FOUND
-    } else {
-        exit_code::CANNOT_EXECUTE
-    };
-    Err(SetupError::with_code(
-        code,
-        format!("exec {}: {}", program.display(), errno.desc()),
-    ))
+    command::execute(&spec.command[0], &args, &spec.env, &env)
 }

@@ -12,6 +12,7 @@
 //! Any failure undoes what was made, so bad input or a refused limit leaves
 //! nothing behind.
 
+use super::error::ContainerError;
 use super::init::{container_main, InitContext};
 use super::spec::{ContainerSpec, Network, SpecError};
 use crate::runtime::capabilities;
@@ -19,7 +20,9 @@ use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, Manager, CGROU
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
 use crate::runtime::process::clone;
+use crate::runtime::process::liveness::process_alive;
 use crate::runtime::process::parent::ParentLink;
+use crate::runtime::process::setup_channel::SetupReceiver;
 use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError, Status};
 use nix::fcntl::OFlag;
@@ -28,38 +31,9 @@ use nix::sys::signal::Signal;
 use nix::unistd::{pipe2, Pid};
 use portable_pty::{MasterPty, PtySize};
 use std::fs;
-use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-/// A failure to run a container, with the exit code hako reports.
-#[derive(Debug)]
-pub struct RunError {
-    pub exit_code: i32,
-    pub message: String,
-}
-
-impl RunError {
-    pub(crate) fn hako(message: impl std::fmt::Display) -> RunError {
-        RunError {
-            exit_code: crate::runtime::exit_code::HAKO_ERROR,
-            message: message.to_string(),
-        }
-    }
-}
-
-impl From<SpecError> for RunError {
-    fn from(e: SpecError) -> RunError {
-        RunError::hako(e)
-    }
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
 
 /// A container whose command is running.
 pub struct RunningContainer {
@@ -99,9 +73,9 @@ pub fn create_and_start(
     spec: &ContainerSpec,
     terminal_size: PtySize,
     io: ContainerIo,
-) -> Result<RunningContainer, RunError> {
+) -> Result<RunningContainer, ContainerError> {
     let dir = paths.container(&spec.id);
-    let layout = detect_layout().map_err(RunError::hako)?;
+    let layout = detect_layout()?;
     // The compiled filter, read before anything exists; the container's
     // process only installs it (runtime/seccomp).
     let seccomp = spec
@@ -109,15 +83,14 @@ pub fn create_and_start(
         .program
         .as_deref()
         .map(BpfProgram::read)
-        .transpose()
-        .map_err(RunError::hako)?;
+        .transpose()?;
     reserve(paths, spec, layout, &dir)?;
-    let cleanup_dir = |error: RunError| {
+    let cleanup_dir = |error: ContainerError| {
         let _ = state::bury(&dir);
         error
     };
     if let Some(program) = &seccomp {
-        seccomp::keep_for_exec(program, &dir).map_err(|e| cleanup_dir(RunError::hako(e)))?;
+        seccomp::keep_for_exec(program, &dir).map_err(|e| cleanup_dir(e.into()))?;
     }
 
     let cgroup = Cgroup::for_container(
@@ -126,34 +99,28 @@ pub fn create_and_start(
         &spec.cgroup_parent,
         &spec.id,
     )
-    .map_err(|e| cleanup_dir(RunError::hako(e)))?;
+    .map_err(|e| cleanup_dir(e.into()))?;
     cgroup
         .create(&spec.limits)
-        .map_err(|e| cleanup_dir(RunError::hako(e)))?;
-    let undo = |error: RunError| {
+        .map_err(|e| cleanup_dir(e.into()))?;
+    let undo = |error: ContainerError| {
         let _ = cgroup.remove();
         cleanup_dir(error)
     };
 
     let (rootfs, upper, work) = (dir.join("rootfs"), dir.join("upper"), dir.join("work"));
     for d in [&rootfs, &upper, &work] {
-        fs::create_dir(d).map_err(|e| {
-            undo(RunError::hako(format!(
-                "failed to create {}: {e}",
-                d.display()
-            )))
-        })?;
+        fs::create_dir(d).map_err(|e| undo(ContainerError::path("create", d)(e)))?;
     }
 
     let (pty, tty_slave) = if spec.tty {
         let pair = portable_pty::native_pty_system()
             .openpty(terminal_size)
-            .map_err(|e| undo(RunError::hako(format!("failed to open a terminal: {e}"))))?;
-        let slave_path = pair.master.tty_name().ok_or_else(|| {
-            undo(RunError::hako(
-                "failed to find the name of the new terminal",
-            ))
-        })?;
+            .map_err(|e| undo(ContainerError::OpenTerminal(e.into())))?;
+        let slave_path = pair
+            .master
+            .tty_name()
+            .ok_or_else(|| undo(ContainerError::NoTerminalName))?;
         // Our copy of the slave closes here; the container opens its own, so
         // the master sees the end of output when the container's last
         // process exits.
@@ -163,9 +130,9 @@ pub fn create_and_start(
         (None, None)
     };
 
-    let (error_read, error_write) = pipe2(OFlag::O_CLOEXEC)
-        .map_err(|e| undo(RunError::hako(format!("failed to create a pipe: {e}"))))?;
-    let parent_link = ParentLink::new().map_err(|e| undo(RunError::hako(e)))?;
+    let (error_read, error_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| undo(ContainerError::syscall("create a pipe")(e)))?;
+    let parent_link = ParentLink::new().map_err(|e| undo(e.into()))?;
     let ctx = InitContext {
         spec,
         rootfs,
@@ -186,19 +153,11 @@ pub fn create_and_start(
     // Held until the command runs: the child checks it after its uid switch.
     let parent_end = parent_link.into_parent_end();
 
-    // The pipe closes when execve succeeds; anything read is the reason it did not.
-    let mut report = String::new();
-    let _ = fs::File::from(error_read).read_to_string(&mut report);
+    let executed = SetupReceiver::new(error_read, "the container's first process").wait_for_exec();
     drop(parent_end);
-    if !report.is_empty() {
+    if let Err(error) = executed {
         let _ = nix::sys::wait::waitpid(pid, None);
-        let (code, message) = report.split_once('\n').unwrap_or(("", report.as_str()));
-        return Err(undo(RunError {
-            exit_code: code
-                .parse()
-                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
-            message: message.to_string(),
-        }));
+        return Err(undo(error.into()));
     }
 
     let state = state::modify(&dir, |s| {
@@ -209,7 +168,7 @@ pub fn create_and_start(
     .map_err(|e| {
         let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(pid, None);
-        undo(RunError::hako(e))
+        undo(e.into())
     })?;
 
     // Events are the timeline, not the container: failing to record one
@@ -242,36 +201,33 @@ fn reserve(
     spec: &ContainerSpec,
     layout: CgroupLayout,
     dir: &Path,
-) -> Result<(), RunError> {
+) -> Result<(), ContainerError> {
     let containers = paths.containers();
-    fs::create_dir_all(&containers)
-        .map_err(|e| RunError::hako(format!("failed to create {}: {e}", containers.display())))?;
+    fs::create_dir_all(&containers).map_err(ContainerError::path("create", &containers))?;
     // Only root may enter: a container's writable layer may hold setuid
     // files its root made, its state the secrets given with -e, its
     // directory the attach socket. Host users must reach none of them.
-    fs::set_permissions(&containers, fs::Permissions::from_mode(0o700)).map_err(|e| {
-        RunError::hako(format!(
-            "failed to make {} private: {e}",
-            containers.display()
-        ))
+    fs::set_permissions(&containers, fs::Permissions::from_mode(0o700)).map_err(|source| {
+        ContainerError::MakePrivate {
+            path: containers.clone(),
+            source,
+        }
     })?;
-    let _lock = state::lock_dir(&containers, true).map_err(RunError::hako)?;
-    if let Some(other) = state::claim_name(paths, &spec.name, &spec.id).map_err(RunError::hako)? {
+    let _lock = state::lock_dir(&containers, true)?;
+    if let Some(other) = state::claim_name(paths, &spec.name, &spec.id)? {
         return Err(SpecError::NameInUse(spec.name.clone(), other).into());
     }
-    let give_back = |error: RunError| {
+    let give_back = |error: ContainerError| {
         state::release_name(&containers, &spec.name, &spec.id);
         let _ = fs::remove_dir_all(dir);
         error
     };
-    fs::DirBuilder::new().mode(0o700).create(dir).map_err(|e| {
-        give_back(RunError::hako(format!(
-            "failed to create {}: {e}",
-            dir.display()
-        )))
-    })?;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| give_back(ContainerError::path("create", dir)(e)))?;
     // The container's lock file exists from now until the container is gone.
-    state::lock_dir(dir, true).map_err(|e| give_back(RunError::hako(e)))?;
+    state::lock_dir(dir, true).map_err(|e| give_back(e.into()))?;
     let record = ContainerState {
         id: spec.id.clone(),
         name: spec.name.clone(),
@@ -298,7 +254,7 @@ fn reserve(
         monitor_pid: None,
         seccomp: Some(spec.seccomp.profile.clone()),
     };
-    state::write(dir, &record).map_err(|e| give_back(RunError::hako(e)))?;
+    state::write(dir, &record).map_err(|e| give_back(e.into()))?;
     let created = EventKind::Create {
         image: spec.image.name.clone(),
         command: spec.command.clone(),
@@ -311,7 +267,7 @@ fn reserve(
 /// and, unless `--network host`, network namespaces. The cgroup namespace
 /// comes later, after it has joined its cgroup. Refused (one error) when
 /// hako has more than one thread: see `process::clone`.
-fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunError> {
+fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, ContainerError> {
     let mut flags = CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWUTS
         | CloneFlags::CLONE_NEWIPC
@@ -319,7 +275,7 @@ fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, RunEr
     if network == Network::None {
         flags |= CloneFlags::CLONE_NEWNET;
     }
-    clone::clone_into_namespaces(|| container_main(ctx), flags).map_err(RunError::hako)
+    Ok(clone::clone_into_namespaces(|| container_main(ctx), flags)?)
 }
 
 /// Records how the command ended: reads the OOM-kill counter before the
@@ -334,8 +290,7 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
     let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
     // A process killed for memory exits with SIGKILL (137); the counter tells
     // it was the kernel's OOM killer and not a `kill -9`.
-    let oom_killed =
-        oom_kills > 0 && exit_code == crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32);
+    let oom_killed = oom_kills > 0 && exit_code == crate::runtime::exit_code::KILLED_BY_SIGKILL;
     let (id, name) = (&container.state.id, &container.state.name);
     let exited = EventKind::Exit {
         code: exit_code,
@@ -369,40 +324,37 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
 
 /// Removes a container that is not running: its cgroup (if any is left),
 /// its writable layer and its state. With `force`, a running one is killed first.
-pub fn remove(paths: &Paths, container: &ContainerState, force: bool) -> Result<(), RunError> {
+pub fn remove(
+    paths: &Paths,
+    container: &ContainerState,
+    force: bool,
+) -> Result<(), ContainerError> {
     let dir = paths.container(&container.id);
     // Gone already: another hako (a foreground `--rm` run, another rm) removed it.
     let _lock = match state::lock(&dir) {
         Ok(lock) => lock,
         Err(StateError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(RunError::hako(e)),
+        Err(e) => return Err(e.into()),
     };
     let current = match state::read(&dir) {
         Ok(current) => current,
         Err(StateError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(RunError::hako(e)),
+        Err(e) => return Err(e.into()),
     };
     let alive = super::control::owns_its_pid(&current);
     if current.status == Status::Running && alive && !force {
-        return Err(RunError {
-            exit_code: 1,
-            message: format!(
-                "container {} is running: stop it first or use `hako rm -f`",
-                current.name
-            ),
-        });
+        return Err(ContainerError::Running(current.name));
     }
     let cgroup = Cgroup::for_container(
         current.cgroup_layout,
         Path::new(CGROUP_ROOT),
         &current.cgroup_parent,
         &current.id,
-    )
-    .map_err(RunError::hako)?;
+    )?;
     // remove() kills whatever is still in the cgroup before removing it.
-    cgroup.remove().map_err(RunError::hako)?;
+    cgroup.remove()?;
     let _ = events::record(&dir, &Event::new(&current.id, &current.name, EventKind::Rm));
-    state::bury(&dir).map_err(RunError::hako)
+    Ok(state::bury(&dir)?)
 }
 
 /// What `gc` cleaned up.
@@ -420,9 +372,9 @@ pub struct GcReport {
 /// state still says `created` or `running` gets its cgroup removed and is
 /// marked `exited` (or removed, with `--rm`). Its mounts lived in its own
 /// mount namespace and went with it. Running containers are not touched.
-pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
+pub fn gc(paths: &Paths) -> Result<GcReport, ContainerError> {
     let mut report = GcReport::default();
-    for container in state::list(paths).map_err(RunError::hako)? {
+    for container in state::list(paths)? {
         let dir = paths.container(&container.id);
         let Ok(_lock) = state::lock(&dir) else {
             continue;
@@ -432,9 +384,7 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
         };
         // A live monitor is about to record the end itself (and read the
         // OOM counter before the cgroup goes): leave that container alone.
-        let monitor_alive = current
-            .monitor_pid
-            .is_some_and(super::control::process_alive);
+        let monitor_alive = current.monitor_pid.is_some_and(process_alive);
         let stale = matches!(current.status, Status::Created | Status::Running)
             && !monitor_alive
             && !super::control::owns_its_pid(&current);

@@ -9,6 +9,7 @@
 //! - `network`: bringing up `lo` in a new network namespace.
 //! - `attach_session`: the calling terminal attached to a detached container.
 //! - `control`: usage, live limits and signals for a running container.
+//! - `error`: `ContainerError`, what the functions here return, with its exit code.
 //! - `exec`: a new process inside a running container (`hako exec`).
 //! - `foreground`: waiting for a container while relaying its terminal and signals.
 //! - `stdio`: stdin, stdout and stderr as pipes that hako relays (without a terminal).
@@ -16,6 +17,7 @@
 
 pub mod attach_session;
 pub mod control;
+pub mod error;
 pub mod exec;
 pub mod fds;
 pub mod foreground;
@@ -29,33 +31,9 @@ pub mod resolve;
 pub mod spec;
 pub mod stdio;
 
+pub use crate::runtime::process::setup_error::SetupError;
+pub use error::ContainerError;
 pub use lifecycle::{
-    create_and_start, finish, gc, remove, ContainerIo, ExitOutcome, GcReport, RunError,
-    RunningContainer,
+    create_and_start, finish, gc, remove, ContainerIo, ExitOutcome, GcReport, RunningContainer,
 };
 pub use spec::{ContainerSpec, RunRequest, SpecError};
-
-/// A failure while setting up the container, inside its first process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetupError {
-    /// The exit code hako reports: 125 for set-up, 126/127 for the command.
-    pub exit_code: i32,
-    pub message: String,
-}
-
-impl SetupError {
-    pub fn new(message: String) -> SetupError {
-        SetupError {
-            exit_code: crate::runtime::exit_code::HAKO_ERROR,
-            message,
-        }
-    }
-
-    pub fn with_code(exit_code: i32, message: String) -> SetupError {
-        SetupError { exit_code, message }
-    }
-
-    pub fn from_display(error: impl std::fmt::Display) -> SetupError {
-        SetupError::new(error.to_string())
-    }
-}

@@ -11,12 +11,15 @@
 //! clients, appends all output to a size-bounded log, serves attach clients
 //! on `attach.sock`, and records how the container ended.
 
+use super::error::ContainerError;
 use super::foreground::{block_signals, handled_signals, next_signal};
-use super::lifecycle::{create_and_start, finish, ContainerIo, RunError, RunningContainer};
+use super::lifecycle::{create_and_start, finish, ContainerIo, RunningContainer};
 use super::logs::LogWriter;
 use super::spec::ContainerSpec;
+use super::SetupError;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};
 use crate::runtime::paths::Paths;
+use crate::runtime::process::setup_channel::{ChannelError, SetupReceiver, SetupSender};
 use crate::runtime::state::{self, ContainerState};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
@@ -61,7 +64,7 @@ pub enum MonitorStderr {
 /// Starts `spec` under its own monitor, its stderr the caller's, and returns
 /// its state once its command runs. Must be called from the hako binary (it
 /// starts itself again).
-pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, RunError> {
+pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerState, ContainerError> {
     run_detached_with(paths, spec, MonitorStderr::Caller)
 }
 
@@ -70,7 +73,7 @@ pub fn run_detached_with(
     paths: &Paths,
     spec: &ContainerSpec,
     stderr: MonitorStderr,
-) -> Result<ContainerState, RunError> {
+) -> Result<ContainerState, ContainerError> {
     let stderr = match stderr {
         MonitorStderr::Caller => Stdio::inherit(),
         MonitorStderr::Discarded => Stdio::null(),
@@ -87,54 +90,34 @@ pub fn run_detached_with(
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
-        .map_err(|e| RunError::hako(format!("failed to start the monitor: {e}")))?;
+        .map_err(ContainerError::io("start the monitor"))?;
     let json = serde_json::to_vec(spec).expect("spec serializes");
     let sent = child.stdin.take().expect("piped").write_all(&json);
-    let mut report = String::new();
-    let read = child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_string(&mut report);
+    let report = SetupReceiver::new(child.stdout.take().expect("piped"), MONITOR).wait_for_start();
     let _ = child.wait();
-    if let Err(e) = sent.and(read) {
-        return Err(RunError::hako(format!(
-            "lost contact with the monitor: {e}"
-        )));
+    if let Err(source) = sent {
+        return Err(ChannelError::Read {
+            from: MONITOR,
+            source,
+        }
+        .into());
     }
-    match report.split_once('\n') {
-        Some(("ok", json)) => serde_json::from_str(json)
-            .map_err(|e| RunError::hako(format!("the monitor sent a bad report: {e}"))),
-        Some((code, message)) => Err(RunError {
-            exit_code: code
-                .parse()
-                .unwrap_or(crate::runtime::exit_code::HAKO_ERROR),
-            message: message.trim_end().to_string(),
-        }),
-        None => Err(RunError::hako(
-            "the monitor ended before starting the container",
-        )),
-    }
+    Ok(report?)
 }
+
+/// The monitor, as errors about it name it.
+const MONITOR: &str = "the monitor";
 
 /// `hako __monitor ROOT`: the monitor's entry point. Returns an exit code
 /// for the first, short-lived process; the long-lived one never returns.
 pub fn monitor_main(paths: &Paths) -> i32 {
     let mut json = Vec::new();
     if let Err(e) = io::stdin().read_to_end(&mut json) {
-        return report_error(
-            crate::runtime::exit_code::HAKO_ERROR,
-            &format!("failed to read the spec: {e}"),
-        );
+        return report_error(&SetupError::new(format!("failed to read the spec: {e}")));
     }
     let spec: ContainerSpec = match serde_json::from_slice(&json) {
         Ok(spec) => spec,
-        Err(e) => {
-            return report_error(
-                crate::runtime::exit_code::HAKO_ERROR,
-                &format!("bad spec from hako run: {e}"),
-            )
-        }
+        Err(e) => return report_error(&SetupError::new(format!("bad spec from hako run: {e}"))),
     };
     // Fork so that the process `run_detached` waits for ends now; the monitor
     // (the grandchild) is then adopted by init and never left a zombie.
@@ -143,17 +126,14 @@ pub fn monitor_main(paths: &Paths) -> i32 {
         Ok(ForkResult::Parent { .. }) => return 0,
         Ok(ForkResult::Child) => {}
         Err(e) => {
-            return report_error(
-                crate::runtime::exit_code::HAKO_ERROR,
-                &format!("failed to fork the monitor: {e}"),
-            )
+            return report_error(&SetupError::new(format!("failed to fork the monitor: {e}")))
         }
     }
     let _ = setsid();
     close_inherited_fds();
     std::process::exit(match start_and_serve(paths, &spec) {
         Ok(()) => 0,
-        Err(e) => report_error(e.exit_code, &e.message),
+        Err(e) => report_error(&SetupError::from(&e)),
     });
 }
 
@@ -175,24 +155,22 @@ fn close_inherited_fds() {
     }
 }
 
-fn report_error(code: i32, message: &str) -> i32 {
-    print!("{code}\n{message}\n");
-    let _ = io::stdout().flush();
-    code
+/// Tells `run_detached` why the container did not start; returns the code.
+fn report_error(error: &SetupError) -> i32 {
+    let _ = SetupSender::new(io::stdout().as_fd()).failed(error);
+    error.exit_code
 }
 
-fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> {
-    block_signals().map_err(|e| RunError::hako(format!("failed to block signals: {e}")))?;
-    let io_failed = |what: &str, e: nix::Error| RunError::hako(format!("failed to {what}: {e}"));
+fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), ContainerError> {
+    block_signals().map_err(ContainerError::io("block signals"))?;
 
     // Without a terminal the container writes into a pipe (stdout and stderr
     // together, in order) and reads stdin from a pipe only with -i.
     let (output_read, output_write) =
-        pipe2(OFlag::O_CLOEXEC).map_err(|e| io_failed("create a pipe", e))?;
+        pipe2(OFlag::O_CLOEXEC).map_err(ContainerError::syscall("create a pipe"))?;
     let (stdin_read, stdin_write) =
-        pipe2(OFlag::O_CLOEXEC).map_err(|e| io_failed("create a pipe", e))?;
-    let null = File::open("/dev/null")
-        .map_err(|e| RunError::hako(format!("failed to open /dev/null: {e}")))?;
+        pipe2(OFlag::O_CLOEXEC).map_err(ContainerError::syscall("create a pipe"))?;
+    let null = File::open("/dev/null").map_err(ContainerError::path("open", "/dev/null"))?;
     let stdin_fd = if spec.interactive {
         stdin_read.as_raw_fd()
     } else {
@@ -204,14 +182,14 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
     };
     let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)
-        .map_err(|e| RunError::hako(format!("failed to create a signalfd: {e}")))?;
+        .map_err(ContainerError::syscall("create a signalfd"))?;
     let container = create_and_start(paths, spec, DETACHED_SIZE, container_io)?;
     drop((output_write, stdin_read, null));
 
     // Until the report is sent, a failure takes the new container away again.
     let dir = container.dir.clone();
     let prepared = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
-        .map_err(RunError::hako)
+        .map_err(ContainerError::from)
         .and_then(|state| Ok((state, bind_socket(&attach::socket_path(paths, &spec.id))?)))
         .and_then(|(state, listener)| {
             let (output, input) =
@@ -224,11 +202,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     };
 
     // The report: `run_detached` is waiting for it, then for end of stream.
-    print!(
-        "ok\n{}",
-        serde_json::to_string(&container_state).expect("state serializes")
-    );
-    let _ = io::stdout().flush();
+    let _ = SetupSender::new(io::stdout().as_fd()).started(&container_state);
     detach_stdio(&dir);
 
     let mut monitor = Monitor {
@@ -259,14 +233,11 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
 
 /// Kills and removes a container the monitor could not take charge of, so a
 /// refused `run -d` leaves nothing behind. Returns the error to report.
-fn abandon(paths: &Paths, container: RunningContainer, error: RunError) -> RunError {
+fn abandon(paths: &Paths, container: RunningContainer, error: ContainerError) -> ContainerError {
     let _ = kill(container.pid, Signal::SIGKILL);
     let _ = waitpid(container.pid, None);
     let state = container.state.clone();
-    finish(
-        container,
-        crate::runtime::exit_code::killed_by(Signal::SIGKILL as i32),
-    );
+    finish(container, crate::runtime::exit_code::KILLED_BY_SIGKILL);
     let _ = super::lifecycle::remove(paths, &state, true);
     error
 }
@@ -280,7 +251,7 @@ fn container_io_ends(
     output_pipe: OwnedFd,
     stdin_pipe: OwnedFd,
     interactive: bool,
-) -> Result<(OwnedFd, Option<OwnedFd>), RunError> {
+) -> Result<(OwnedFd, Option<OwnedFd>), ContainerError> {
     let (output, input) = match &container.pty {
         None => (output_pipe, interactive.then_some(stdin_pipe)),
         Some(pty) => {
@@ -292,31 +263,34 @@ fn container_io_ends(
                 fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3))
                     // SAFETY: dup returned a new descriptor that nothing else owns.
                     .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
-                    .map_err(|e| RunError::hako(format!("failed to dup the PTY: {e}")))
+                    .map_err(ContainerError::syscall("dup the PTY"))
             };
             (dup()?, Some(dup()?))
         }
     };
     for fd in std::iter::once(&output).chain(input.as_ref()) {
         let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)
-            .map_err(|e| RunError::hako(format!("failed to read descriptor flags: {e}")))?;
+            .map_err(ContainerError::syscall("read descriptor flags"))?;
         fcntl(
             fd.as_raw_fd(),
             FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
         )
-        .map_err(|e| RunError::hako(format!("failed to make a descriptor non-blocking: {e}")))?;
+        .map_err(ContainerError::syscall("make a descriptor non-blocking"))?;
     }
     Ok((output, input))
 }
 
 /// The attach socket: whoever connects types into the container as its
 /// user, so only root may (whatever the umask was).
-fn bind_socket(path: &Path) -> Result<UnixListener, RunError> {
+fn bind_socket(path: &Path) -> Result<UnixListener, ContainerError> {
     let _ = fs::remove_file(path);
-    let listener = UnixListener::bind(path)
-        .map_err(|e| RunError::hako(format!("failed to listen on {}: {e}", path.display())))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-        .map_err(|e| RunError::hako(format!("failed to make {} private: {e}", path.display())))?;
+    let listener = UnixListener::bind(path).map_err(ContainerError::path("listen on", path))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|source| {
+        ContainerError::MakePrivate {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
     Ok(listener)
 }
 

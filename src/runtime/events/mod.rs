@@ -448,7 +448,7 @@ mod tests {
             },
             EventKind::Start { pid: 4242 },
             EventKind::Exit {
-                code: 137,
+                code: crate::runtime::exit_code::KILLED_BY_SIGKILL,
                 oom_killed: true,
             },
             EventKind::Rm,
@@ -556,7 +556,7 @@ mod tests {
             ),
             (
                 EventKind::Exit {
-                    code: 137,
+                    code: crate::runtime::exit_code::KILLED_BY_SIGKILL,
                     oom_killed: true,
                 },
                 "2026-11-29T13:40:01.123Z  web  exit  exited with code 137 (OOM killed)",

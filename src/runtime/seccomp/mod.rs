@@ -18,7 +18,7 @@ pub mod compile;
 pub mod profile;
 pub mod program;
 
-pub use program::BpfProgram;
+pub use program::{BpfProgram, ProgramError};
 
 use caps::CapsHashSet;
 use serde::{Deserialize, Serialize};
@@ -178,14 +178,10 @@ pub fn prepare(
 /// directory, so that `exec` installs the same filter even after the cache is
 /// cleared or hako is upgraded. The bytes are the ones already read, not the
 /// cache file read again.
-pub fn keep_for_exec(program: &BpfProgram, container_dir: &Path) -> Result<(), String> {
+pub fn keep_for_exec(program: &BpfProgram, container_dir: &Path) -> Result<(), ProgramError> {
     let kept = container_dir.join(CONTAINER_PROGRAM);
-    fs::write(&kept, program.to_bytes()).map_err(|e| {
-        format!(
-            "failed to write the seccomp program {}: {e}",
-            kept.display()
-        )
-    })
+    fs::write(&kept, program.to_bytes())
+        .map_err(|source| ProgramError::Write { path: kept, source })
 }
 
 /// The program `exec` installs in a container with `profile`: none for an
@@ -193,7 +189,7 @@ pub fn keep_for_exec(program: &BpfProgram, container_dir: &Path) -> Result<(), S
 pub fn program_for_exec(
     profile: Option<&SeccompProfile>,
     container_dir: &Path,
-) -> Result<Option<BpfProgram>, String> {
+) -> Result<Option<BpfProgram>, ProgramError> {
     match profile {
         None | Some(SeccompProfile::Unconfined) => Ok(None),
         Some(_) => BpfProgram::read(&container_dir.join(CONTAINER_PROGRAM)).map(Some),

@@ -5,7 +5,8 @@
 //! container's start pays no compile: the parent reads the cached program
 //! before clone, and the container's process only hands it to the kernel.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
 
 /// The kernel's limit on one filter (BPF_MAXINSNS in linux/bpf_common.h).
 const MAX_INSTRUCTIONS: usize = 4096;
@@ -17,16 +18,33 @@ pub struct BpfProgram {
     filters: Vec<libc::sock_filter>,
 }
 
+/// A compiled program that cannot be read back or kept.
+#[derive(Debug, Error)]
+pub enum ProgramError {
+    #[error("failed to read the seccomp program {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the seccomp program {} is damaged ({problem}); remove it and run again", path.display())]
+    Damaged { path: PathBuf, problem: String },
+    #[error("failed to write the seccomp program {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl BpfProgram {
     /// Reads a program exported by libseccomp from `path`.
-    pub fn read(path: &Path) -> Result<BpfProgram, String> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| format!("failed to read the seccomp program {}: {e}", path.display()))?;
-        BpfProgram::from_bytes(&bytes).map_err(|problem| {
-            format!(
-                "the seccomp program {} is damaged ({problem}); remove it and run again",
-                path.display()
-            )
+    pub fn read(path: &Path) -> Result<BpfProgram, ProgramError> {
+        let bytes = std::fs::read(path).map_err(|source| ProgramError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        BpfProgram::from_bytes(&bytes).map_err(|problem| ProgramError::Damaged {
+            path: path.to_path_buf(),
+            problem,
         })
     }
 

@@ -150,7 +150,7 @@ fn the_pane_shows_the_shell_screen_with_colour_and_utf8() {
 fn the_pane_says_when_the_command_was_oom_killed() {
     let app = app_with_session(
         Link::Exited {
-            code: 137,
+            code: crate::runtime::exit_code::KILLED_BY_SIGKILL,
             oom_killed: true,
         },
         b"# tail /dev/zero\r\nKilled\r\n",
