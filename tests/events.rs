@@ -47,17 +47,26 @@ impl Watched {
         let dir = tempfile::tempdir().unwrap();
         let started_ms = events::now_ms();
         let watcher = spawn_watcher(dir.path().to_path_buf(), &id, "box", cgroup.clone()).unwrap();
-        let join = "for f; do echo $$ > \"$f\" || exit 99; done; ";
-        let child = Command::new("sh")
+        let join = "for f; do echo $$ > \"$f\" || exit 99; done; echo joined; exec >/dev/null; ";
+        let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!("{join}{script}"))
             .arg("sh")
             .args(cgroup.procs_files())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Until `sh` is in every hierarchy, a removal could freeze and kill it in
+        // some and miss it in others: wait for it to say it joined them all.
+        let mut said = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut said,
+        )
+        .unwrap();
+        assert_eq!(said, "joined\n", "sh did not join every hierarchy");
         Watched {
             parent,
             cgroup,
