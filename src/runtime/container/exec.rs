@@ -56,7 +56,7 @@ use super::init::{
     drop_privileges, find_executable, install_seccomp, join_cgroup, restore_signals, step_err,
 };
 use super::lifecycle::RunError;
-use super::spec::User;
+use super::oci::{self, Privileges};
 use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
 use crate::runtime::paths::Paths;
@@ -65,7 +65,6 @@ use crate::runtime::process::keyring;
 use crate::runtime::process::parent::{ChildEnd, ParentLink};
 use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
-use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{setns, CloneFlags};
@@ -80,7 +79,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// What a user asks to run, in their own words (the CLI's flags).
 #[derive(Debug, Clone, Default)]
@@ -247,10 +245,9 @@ struct ExecPlan {
     env: Vec<String>,
     env_c: Vec<CString>,
     workdir: PathBuf,
-    uid: u32,
-    gid: u32,
-    /// The container's capabilities: the bounding set, and the process sets for root.
-    capabilities: CapsHashSet,
+    /// The container's bounding set; its user (unless -u) and, for root,
+    /// its process sets.
+    privileges: Privileges,
     /// The container's seccomp program, read from its directory.
     seccomp: Option<BpfProgram>,
 }
@@ -265,14 +262,15 @@ impl ExecPlan {
             Some(p) if !p.is_empty() => p.clone(),
             _ => return Err(RunError::hako("the command is empty")),
         };
-        let (uid, gid) = match request.user.as_deref() {
-            Some(text) => super::spec::parse_user(text)
-                .map(|u| (u.uid, u.gid))
-                .map_err(RunError::from)?,
-            None => container.user,
+        // What the container was made with is its config.json, not the
+        // copies in its state.
+        let config = oci::read_config(container_dir).map_err(RunError::hako)?;
+        let user = match request.user.as_deref() {
+            Some(text) => super::spec::parse_user(text).map_err(RunError::from)?,
+            None => oci::user(&config),
         };
         let workdir = match request.workdir.as_deref() {
-            None => PathBuf::from(&container.workdir),
+            None => oci::cwd(&config).to_path_buf(),
             Some(w) if w.starts_with('/') => PathBuf::from(w),
             Some(w) => {
                 return Err(RunError::hako(format!(
@@ -280,19 +278,10 @@ impl ExecPlan {
                 )))
             }
         };
-        let env = build_env(&container.env, &request.env, request.tty)?;
-        let capabilities = container
-            .capabilities
-            .iter()
-            .map(|name| {
-                Capability::from_str(name).map_err(|_| {
-                    RunError::hako(format!(
-                        "container {} keeps capability {name:?}, which this hako does not know",
-                        container.name
-                    ))
-                })
-            })
-            .collect::<Result<CapsHashSet, _>>()?;
+        let env = build_env(oci::env(&config), &request.env, request.tty)?;
+        let kept = oci::privileges(&config)
+            .map_err(|e| RunError::hako(format!("container {}: {e}", container.name)))?
+            .bounding;
         let to_c = |s: &String| {
             CString::new(s.as_str())
                 .map_err(|_| RunError::hako(format!("{s:?} contains a NUL byte")))
@@ -303,9 +292,7 @@ impl ExecPlan {
             env_c: env.iter().map(to_c).collect::<Result<_, _>>()?,
             env,
             workdir,
-            uid,
-            gid,
-            capabilities,
+            privileges: Privileges::for_user(&kept, user),
             seccomp: seccomp::program_for_exec(container.seccomp.as_ref(), container_dir)
                 .map_err(RunError::hako)?,
         })
@@ -556,13 +543,7 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
     //     keyctl), bounding set (needs CAP_SETPCAP), then the user, then the
     //     process's own sets, then no_new_privs; then die with `A` again.
     keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
-    drop_privileges(
-        &plan.capabilities,
-        User {
-            uid: plan.uid,
-            gid: plan.gid,
-        },
-    )?;
+    drop_privileges(&plan.privileges)?;
     parent
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;

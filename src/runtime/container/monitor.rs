@@ -13,6 +13,7 @@
 
 use super::foreground::{block_signals, handled_signals, next_signal};
 use super::lifecycle::{create_and_start, finish, ContainerIo, RunError, RunningContainer};
+use super::oci;
 use super::spec::ContainerSpec;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};
 use crate::runtime::paths::Paths;
@@ -174,12 +175,12 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
         pipe2(OFlag::O_CLOEXEC).map_err(|e| io_failed("create a pipe", e))?;
     let null = File::open("/dev/null")
         .map_err(|e| RunError::hako(format!("failed to open /dev/null: {e}")))?;
-    let stdin_fd = if spec.interactive {
+    let stdin_fd = if spec.record.interactive {
         stdin_read.as_raw_fd()
     } else {
         null.as_raw_fd()
     };
-    let container_io = if spec.tty {
+    let container_io = if oci::terminal(&spec.oci) {
         ContainerIo::Terminal
     } else {
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
@@ -193,10 +194,19 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
     let dir = container.dir.clone();
     let prepared = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
         .map_err(RunError::hako)
-        .and_then(|state| Ok((state, bind_socket(&attach::socket_path(paths, &spec.id))?)))
+        .and_then(|state| {
+            Ok((
+                state,
+                bind_socket(&attach::socket_path(paths, &spec.record.id))?,
+            ))
+        })
         .and_then(|(state, listener)| {
-            let (output, input) =
-                container_io_ends(&container, output_read, stdin_write, spec.interactive)?;
+            let (output, input) = container_io_ends(
+                &container,
+                output_read,
+                stdin_write,
+                spec.record.interactive,
+            )?;
             Ok((state, listener, output, input))
         });
     let (container_state, listener, output, input) = match prepared {
@@ -234,7 +244,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), RunError> 
         }
         .write_to(client);
     }
-    let _ = fs::remove_file(attach::socket_path(paths, &spec.id));
+    let _ = fs::remove_file(attach::socket_path(paths, &spec.record.id));
     Ok(())
 }
 
