@@ -209,7 +209,7 @@ impl ContainerSpec {
         // Checked, then compiled unless cached, once the rest is known good
         // and before anything of the container exists; the program depends
         // on the capabilities.
-        let seccomp = seccomp::prepare(&paths.lib, &request.security_opt, &capabilities)?;
+        let filter = seccomp::prepare(&paths.lib, &request.security_opt, &capabilities)?;
 
         let mut process = Process::default();
         let mut oci_user = oci_spec::runtime::User::default();
@@ -257,6 +257,7 @@ impl ContainerSpec {
             .set_cgroups_path(Some(oci::cgroups_path(&request.cgroup_parent, &id)))
             .set_masked_paths(Some(MASKED_PATHS.map(String::from).to_vec()))
             .set_readonly_paths(Some(READONLY_PATHS.map(String::from).to_vec()))
+            .set_seccomp(filter.resolved)
             .set_devices(None)
             .set_uid_mappings(None)
             .set_gid_mappings(None);
@@ -278,7 +279,7 @@ impl ContainerSpec {
                 lower: image.rootfs,
                 interactive: request.interactive,
                 auto_remove: request.auto_remove,
-                seccomp,
+                seccomp: filter.seccomp,
             },
         })
     }
