@@ -145,7 +145,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     //    cleared the parent-death signal, so it is set again, and the parent
     //    checked to be still there.
     keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
-    drop_privileges(&oci::privileges(config).map_err(SetupError::new)?)?;
+    drop_privileges(&oci::privileges(config).map_err(SetupError::from_display)?)?;
     ctx.parent
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;

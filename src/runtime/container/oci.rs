@@ -19,16 +19,43 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use thiserror::Error;
 
 /// The Spec in a container's directory, as in a bundle.
 pub const CONFIG_FILE: &str = "config.json";
 
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("failed to {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} is not a valid OCI runtime spec: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("capability {0} is not known to this hako")]
+    UnknownCapability(String),
+}
+
 /// Writes `spec` as the container's `config.json`, once, at create. Only
 /// root reads it: it holds the `-e` values.
-pub fn write_config(dir: &Path, spec: &Spec) -> Result<(), String> {
+pub fn write_config(dir: &Path, spec: &Spec) -> Result<(), ConfigError> {
     let path = dir.join(CONFIG_FILE);
-    let failed = |e: io::Error| format!("failed to write {}: {e}", path.display());
-    let json = serde_json::to_vec_pretty(spec).map_err(|e| failed(e.into()))?;
+    let json = serde_json::to_vec_pretty(spec).map_err(|source| ConfigError::Invalid {
+        path: path.clone(),
+        source,
+    })?;
+    let failed = |source| ConfigError::Io {
+        action: "write",
+        path: path.clone(),
+        source,
+    };
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -39,11 +66,14 @@ pub fn write_config(dir: &Path, spec: &Spec) -> Result<(), String> {
 }
 
 /// Reads a container's `config.json`.
-pub fn read_config(dir: &Path) -> Result<Spec, String> {
+pub fn read_config(dir: &Path) -> Result<Spec, ConfigError> {
     let path = dir.join(CONFIG_FILE);
-    let bytes = fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a valid OCI spec: {e}", path.display()))
+    let bytes = fs::read(&path).map_err(|source| ConfigError::Io {
+        action: "read",
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| ConfigError::Invalid { path, source })
 }
 
 /// A container as `hako inspect` shows it: its state, and its Spec under
@@ -110,19 +140,18 @@ pub fn linux_capabilities(privileges: &Privileges) -> LinuxCapabilities {
     sets
 }
 
-fn from_oci(set: Option<&Capabilities>) -> Result<CapsHashSet, String> {
+fn from_oci(set: Option<&Capabilities>) -> Result<CapsHashSet, ConfigError> {
     set.into_iter()
         .flatten()
         .map(|cap: &OciCapability| {
             let name = format!("CAP_{cap}");
-            caps::Capability::from_str(&name)
-                .map_err(|_| format!("capability {name} is not known to this hako"))
+            caps::Capability::from_str(&name).map_err(|_| ConfigError::UnknownCapability(name))
         })
         .collect()
 }
 
 /// What the Spec's process runs as, with which capabilities.
-pub fn privileges(spec: &Spec) -> Result<Privileges, String> {
+pub fn privileges(spec: &Spec) -> Result<Privileges, ConfigError> {
     let process = spec.process().as_ref();
     let user = process.map(|p| p.user());
     let capabilities = process.and_then(|p| p.capabilities().as_ref());
