@@ -3,7 +3,7 @@
 
 use super::run::LimitArgs;
 use super::{fail, fail_with, EXIT_HAKO_ERROR};
-use crate::runtime::container::control;
+use crate::runtime::container::{control, oci};
 use crate::runtime::limits::{format_bytes, Limits};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState};
@@ -194,9 +194,13 @@ pub fn update(paths: &Paths, args: UpdateArgs) -> i32 {
 pub fn inspect(paths: &Paths, args: InspectArgs) -> i32 {
     match resolve_all(paths, &args.containers) {
         Ok(c) => {
+            let shown: Vec<serde_json::Value> = c
+                .iter()
+                .map(|c| oci::inspect(c, &paths.container(&c.id)))
+                .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&c).expect("state serializes")
+                serde_json::to_string_pretty(&shown).expect("state serializes")
             );
             0
         }

@@ -4,7 +4,7 @@
 use super::{fail, fail_with, EXIT_HAKO_ERROR};
 use crate::runtime::container::stdio::StdioPipes;
 use crate::runtime::container::{
-    self, foreground, monitor, ContainerIo, ContainerSpec, RunRequest,
+    self, foreground, monitor, oci, ContainerIo, ContainerSpec, RunRequest,
 };
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
@@ -145,7 +145,8 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
     }
     // Without a terminal the container gets pipes that hako relays, never
     // hako's own stdin, stdout and stderr.
-    let pipes = match (!spec.tty).then(|| StdioPipes::new(spec.interactive)) {
+    let pipes = match (!oci::terminal(&spec.oci)).then(|| StdioPipes::new(spec.record.interactive))
+    {
         None => None,
         Some(Ok(pipes)) => Some(pipes),
         Some(Err(e)) => return fail(EXIT_HAKO_ERROR, format!("failed to create pipes: {e}")),
@@ -160,7 +161,7 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
             Err(e) => return fail_with(&e),
         };
     let host_ends = pipes.map(StdioPipes::into_host_ends);
-    let exit_code = match foreground::wait(&mut running, spec.interactive, host_ends) {
+    let exit_code = match foreground::wait(&mut running, spec.record.interactive, host_ends) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("hako: lost track of container {}: {e}", running.state.name);
@@ -169,14 +170,13 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
     };
     let outcome = container::finish(running, exit_code);
     if outcome.oom_killed {
-        let limit = spec
-            .limits
+        let limit = oci::limits(&spec.oci)
             .memory
             .map(format_bytes)
             .unwrap_or_else(|| "the host's memory".into());
         eprintln!(
             "hako: container {} was killed by the kernel's OOM killer: it hit its memory limit ({limit})",
-            spec.name
+            spec.record.name
         );
     }
     outcome.exit_code

@@ -5,6 +5,8 @@
 //! so two hako commands at once never see or write half a file.
 
 use crate::runtime::cgroup::CgroupLayout;
+use crate::runtime::container::oci;
+use crate::runtime::container::ContainerSpec;
 use crate::runtime::limits::Limits;
 use crate::runtime::paths::Paths;
 use crate::runtime::seccomp::SeccompProfile;
@@ -115,6 +117,46 @@ pub struct ContainerState {
 
 fn root_dir() -> String {
     "/".into()
+}
+
+impl ContainerState {
+    /// The first state of a container, before its process exists. What was
+    /// asked is the Spec's (config.json, the source of truth for it); the
+    /// fields here that repeat it (command, hostname, env, user, workdir,
+    /// capabilities, tty, limits, cgroup parent) are copies for `ps`,
+    /// `inspect` and the dashboard. What is now (status, pids, times, the
+    /// live limits after `hako update`) is only here.
+    pub fn created(spec: &ContainerSpec, cgroup_layout: CgroupLayout) -> ContainerState {
+        let config = &spec.oci;
+        let record = &spec.record;
+        let user = oci::user(config);
+        ContainerState {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            image: record.image.clone(),
+            command: oci::args(config).to_vec(),
+            hostname: config.hostname().clone().unwrap_or_default(),
+            status: Status::Created,
+            pid: None,
+            exit_code: None,
+            oom_killed: false,
+            created: now(),
+            started: None,
+            finished: None,
+            limits: oci::limits(config),
+            cgroup_layout,
+            cgroup_parent: oci::cgroup_location(config).0,
+            capabilities: oci::bounding_names(config),
+            auto_remove: record.auto_remove,
+            env: oci::env(config).to_vec(),
+            user: (user.uid, user.gid),
+            workdir: oci::cwd(config).to_string_lossy().into_owned(),
+            tty: oci::terminal(config),
+            interactive: record.interactive,
+            monitor_pid: None,
+            seccomp: Some(record.seccomp.profile.clone()),
+        }
+    }
 }
 
 pub fn now() -> u64 {

@@ -1,6 +1,7 @@
 //! The container API's one error: each variant names what failed, on which
 //! path or value, and keeps its cause; `exit_code` gives the code users see.
 
+use super::oci::ConfigError;
 use super::spec::SpecError;
 use crate::runtime::cgroup::CgroupError;
 use crate::runtime::exit_code;
@@ -53,8 +54,13 @@ pub enum ContainerError {
         container: String,
         source: io::Error,
     },
-    #[error("container {container} keeps capability {name:?}, which this hako does not know")]
-    UnknownCapability { container: String, name: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("container {container}: {source}")]
+    BadConfig {
+        container: String,
+        source: ConfigError,
+    },
     #[error("{0:?} contains a NUL byte")]
     NulByte(String),
     #[error("failed to {action} {}: {source}", path.display())]
@@ -196,9 +202,9 @@ mod tests {
                 HAKO,
             ),
             (
-                ContainerError::UnknownCapability {
+                ContainerError::BadConfig {
                     container: "web".into(),
-                    name: "CAP_X".into(),
+                    source: ConfigError::UnknownCapability("CAP_X".into()),
                 },
                 HAKO,
             ),

@@ -54,7 +54,8 @@ use super::error::ContainerError;
 use super::fds;
 use super::foreground;
 use super::init::{drop_privileges, install_seccomp, join_cgroup, restore_signals, step_err};
-use super::spec::{SpecError, User};
+use super::oci::{self, Privileges};
+use super::spec::SpecError;
 use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
 use crate::runtime::cgroup::Manager;
@@ -66,7 +67,6 @@ use crate::runtime::process::setup_channel::{SetupReceiver, SetupSender};
 use crate::runtime::process::{command, stdio};
 use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
-use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{setns, CloneFlags};
@@ -81,7 +81,6 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// What a user asks to run, in their own words (the CLI's flags).
 #[derive(Debug, Clone, Default)]
@@ -229,10 +228,9 @@ struct ExecPlan {
     env: Vec<String>,
     env_c: Vec<CString>,
     workdir: PathBuf,
-    uid: u32,
-    gid: u32,
-    /// The container's capabilities: the bounding set, and the process sets for root.
-    capabilities: CapsHashSet,
+    /// The container's bounding set; its user (unless -u) and, for root,
+    /// its process sets.
+    privileges: Privileges,
     /// The container's seccomp program, read from its directory.
     seccomp: Option<BpfProgram>,
 }
@@ -247,26 +245,25 @@ impl ExecPlan {
             Some(p) if !p.is_empty() => p.clone(),
             _ => return Err(SpecError::EmptyCommand.into()),
         };
-        let (uid, gid) = match request.user.as_deref() {
-            Some(text) => super::spec::parse_user(text).map(|u| (u.uid, u.gid))?,
-            None => container.user,
+        // What the container was made with is its config.json, not the
+        // copies in its state.
+        let config = oci::read_config(container_dir)?;
+        let user = match request.user.as_deref() {
+            Some(text) => super::spec::parse_user(text)?,
+            None => oci::user(&config),
         };
         let workdir = match request.workdir.as_deref() {
-            None => PathBuf::from(&container.workdir),
+            None => oci::cwd(&config).to_path_buf(),
             Some(w) if w.starts_with('/') => PathBuf::from(w),
             Some(w) => return Err(SpecError::BadWorkdir(w.to_string()).into()),
         };
-        let env = build_env(&container.env, &request.env, request.tty)?;
-        let capabilities = container
-            .capabilities
-            .iter()
-            .map(|name| {
-                Capability::from_str(name).map_err(|_| ContainerError::UnknownCapability {
-                    container: container.name.clone(),
-                    name: name.clone(),
-                })
-            })
-            .collect::<Result<CapsHashSet, _>>()?;
+        let env = build_env(oci::env(&config), &request.env, request.tty)?;
+        let kept = oci::privileges(&config)
+            .map_err(|source| ContainerError::BadConfig {
+                container: container.name.clone(),
+                source,
+            })?
+            .bounding;
         let to_c =
             |s: &String| CString::new(s.as_str()).map_err(|_| ContainerError::NulByte(s.clone()));
         Ok(ExecPlan {
@@ -275,9 +272,7 @@ impl ExecPlan {
             env_c: env.iter().map(to_c).collect::<Result<_, _>>()?,
             env,
             workdir,
-            uid,
-            gid,
-            capabilities,
+            privileges: Privileges::for_user(&kept, user),
             seccomp: seccomp::program_for_exec(container.seccomp.as_ref(), container_dir)?,
         })
     }
@@ -527,13 +522,7 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
     //     keyctl), bounding set (needs CAP_SETPCAP), then the user, then the
     //     process's own sets, then no_new_privs; then die with `A` again.
     keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
-    drop_privileges(
-        &plan.capabilities,
-        User {
-            uid: plan.uid,
-            gid: plan.gid,
-        },
-    )?;
+    drop_privileges(&plan.privileges)?;
     parent
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;

@@ -9,8 +9,9 @@
 use super::fds;
 use super::mounts;
 use super::network;
+use super::oci::{self, Privileges};
 use super::resolve;
-use super::spec::{ContainerSpec, Network, User};
+use super::spec::ContainerSpec;
 use super::SetupError;
 use crate::runtime::capabilities;
 use crate::runtime::process::keyring;
@@ -18,12 +19,12 @@ use crate::runtime::process::parent::ChildEnd;
 use crate::runtime::process::setup_channel::SetupSender;
 use crate::runtime::process::{command, stdio};
 use crate::runtime::seccomp::BpfProgram;
-use caps::CapsHashSet;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::{setgid, setgroups, sethostname, setsid, setuid, Gid, Uid};
+use oci_spec::runtime::LinuxNamespaceType;
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs;
@@ -33,8 +34,6 @@ use std::path::PathBuf;
 /// What the first process needs to know, prepared by the parent before clone.
 pub struct InitContext<'a> {
     pub spec: &'a ContainerSpec,
-    /// Where the container's root is mounted (a directory on the host).
-    pub rootfs: PathBuf,
     pub upper: PathBuf,
     pub work: PathBuf,
     /// `cgroup.procs` files to join before anything else happens.
@@ -68,6 +67,7 @@ pub fn container_main(ctx: &InitContext) -> isize {
 
 fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     let spec = ctx.spec;
+    let config = &spec.oci;
 
     // 1. Not dumpable until the command's execve: the container's processes
     //    must not reach this one's memory or /proc/PID/exe (CVE-2019-5736).
@@ -85,42 +85,54 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     // 2. Enter the container's cgroup, then make it the root of a new cgroup
     //    namespace, so the limits hold before any of the user's code runs.
     join_cgroup(&ctx.cgroup_procs)?;
-    unshare(CloneFlags::CLONE_NEWCGROUP)
-        .map_err(|e| step_err("unshare the cgroup namespace", e))?;
+    if oci::has_namespace(config, LinuxNamespaceType::Cgroup) {
+        unshare(CloneFlags::CLONE_NEWCGROUP)
+            .map_err(|e| step_err("unshare the cgroup namespace", e))?;
+    }
 
     // 3. A session of its own; the terminal (if any) becomes its controlling tty.
     setsid().map_err(|e| step_err("start a new session", e))?;
     attach_stdio(ctx)?;
 
-    // 4. The root filesystem: overlay of the image, host dirs, volumes.
+    // 4. The root filesystem: the overlay of the image at the Spec's root.
     mounts::make_root_slave()?;
-    if !mounts::mount_overlay(&spec.image.rootfs, &ctx.upper, &ctx.work, &ctx.rootfs)? {
+    let (rootfs, read_only_root) = oci::root(config);
+    if !mounts::mount_overlay(&spec.record.lower, &ctx.upper, &ctx.work, rootfs)? {
         eprintln!(
             "hako: overlayfs is not available here; copying the image instead (slower, uses disk)"
         );
-        mounts::mount_copied_root(&spec.image.rootfs, &ctx.upper, &ctx.rootfs)?;
+        mounts::mount_copied_root(&spec.record.lower, &ctx.upper, rootfs)?;
     }
     // From here every target is resolved from this held fd of the root.
-    let root = resolve::Root::open(&ctx.rootfs)?;
-    mounts::bind_host_dirs(&root, &spec.image.host_binds)?;
-    mounts::bind_volumes(&root, &spec.volumes)?;
+    let root = resolve::Root::open(rootfs)?;
 
-    // 5. /proc, /dev, /sys, then hide what a container must not touch.
-    let console = spec.tty.then_some(()).and(ctx.tty_slave.as_deref());
-    mounts::mount_special_filesystems(&root, console)?;
-    mounts::mask_kernel_paths(&root, &spec.kernel_paths)?;
+    // 5. The Spec's mounts in order (host dirs, volumes, /proc, /dev and its
+    //    nodes, /sys), /dev's links and console, then hide what a container
+    //    must not touch.
+    mounts::mount_all(&root, oci::mounts(config))?;
+    let console = oci::terminal(config)
+        .then_some(())
+        .and(ctx.tty_slave.as_deref());
+    mounts::make_dev_links(&root, console)?;
+    mounts::mask_kernel_paths(
+        &root,
+        oci::masked_paths(config),
+        oci::readonly_paths(config),
+    )?;
 
     // 6. Switch to the new root and let go of the host's.
     mounts::pivot_into(&root)?;
     drop(root);
 
     // 7. Identity and network inside the namespaces.
-    sethostname(&spec.hostname).map_err(|e| step_err("set the hostname", e))?;
-    if spec.network == Network::None {
+    if let Some(hostname) = config.hostname() {
+        sethostname(hostname).map_err(|e| step_err("set the hostname", e))?;
+    }
+    if oci::has_namespace(config, LinuxNamespaceType::Network) {
         network::bring_up_loopback()?;
     }
-    fds::create_workdir(&spec.workdir)?;
-    if spec.read_only {
+    fds::create_workdir(oci::cwd(config))?;
+    if read_only_root {
         mounts::make_root_read_only()?;
     }
 
@@ -129,7 +141,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     //    cleared the parent-death signal, so it is set again, and the parent
     //    checked to be still there.
     keyring::join_new_session_keyring().map_err(SetupError::from_display)?;
-    drop_privileges(&spec.capabilities, spec.user)?;
+    drop_privileges(&oci::privileges(config).map_err(SetupError::from_display)?)?;
     ctx.parent
         .die_with_parent(Signal::SIGKILL)
         .map_err(SetupError::from_display)?;
@@ -139,7 +151,7 @@ fn setup_steps(ctx: &InitContext) -> Result<Infallible, SetupError> {
     fds::close_inherited_fds()?;
 
     // 10. The working directory, checked to be inside the container.
-    fds::enter_workdir(&spec.workdir)?;
+    fds::enter_workdir(oci::cwd(config))?;
 
     // 11. The seccomp filter, last, after no_new_privs: none of hako's own
     //     set-up is filtered; from here on only the PATH search and execve run.
@@ -192,22 +204,23 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
 }
 
 /// The last privileged step, for the container's first process and for
-/// every `exec`: drop everything outside `keep` from the bounding set (that
-/// needs CAP_SETPCAP, still held), become `user`, set the process's own
-/// capability sets (empty for a non-root user, as Docker does), then
-/// no_new_privs.
-pub(super) fn drop_privileges(keep: &CapsHashSet, user: User) -> Result<(), SetupError> {
-    capabilities::restrict_bounding_set(keep).map_err(SetupError::from_display)?;
-    let gid = Gid::from_raw(user.gid);
-    setgroups(&[gid]).map_err(|e| step_err("set the supplementary groups", e))?;
+/// every `exec`: drop everything outside the bounding set (that needs
+/// CAP_SETPCAP, still held), take the groups and the user, set the
+/// process's own capability sets (empty for a non-root user, as Docker
+/// does), then no_new_privs.
+pub(super) fn drop_privileges(privileges: &Privileges) -> Result<(), SetupError> {
+    capabilities::restrict_bounding_set(&privileges.bounding).map_err(SetupError::from_display)?;
+    let gid = Gid::from_raw(privileges.gid);
+    let groups: Vec<Gid> = privileges
+        .additional_gids
+        .iter()
+        .map(|g| Gid::from_raw(*g))
+        .collect();
+    setgroups(&groups).map_err(|e| step_err("set the supplementary groups", e))?;
     setgid(gid).map_err(|e| step_err(&format!("set gid {gid}"), e))?;
-    setuid(Uid::from_raw(user.uid)).map_err(|e| step_err(&format!("set uid {}", user.uid), e))?;
-    let kept = if user.uid == 0 {
-        keep.clone()
-    } else {
-        CapsHashSet::default()
-    };
-    capabilities::set_process_sets(&kept).map_err(SetupError::from_display)?;
+    setuid(Uid::from_raw(privileges.uid))
+        .map_err(|e| step_err(&format!("set uid {}", privileges.uid), e))?;
+    capabilities::set_process_sets(&privileges.effective).map_err(SetupError::from_display)?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| step_err("set no_new_privs", e))
 }
 
@@ -222,18 +235,17 @@ pub(super) fn install_seccomp(program: Option<&BpfProgram>) -> Result<(), SetupE
 }
 
 fn exec_command(spec: &ContainerSpec) -> Result<Infallible, SetupError> {
+    let (command, env) = (oci::args(&spec.oci), oci::env(&spec.oci));
+    let first = command
+        .first()
+        .ok_or_else(|| SetupError::new("the command is empty".into()))?;
     let to_c = |s: &str| {
         CString::new(s).map_err(|_| SetupError::new(format!("{s:?} contains a NUL byte")))
     };
-    let args = spec
-        .command
+    let args = command
         .iter()
         .map(|a| to_c(a))
         .collect::<Result<Vec<_>, _>>()?;
-    let env = spec
-        .env
-        .iter()
-        .map(|e| to_c(e))
-        .collect::<Result<Vec<_>, _>>()?;
-    command::execute(&spec.command[0], &args, &spec.env, &env)
+    let env_c = env.iter().map(|e| to_c(e)).collect::<Result<Vec<_>, _>>()?;
+    command::execute(first, &args, env, &env_c)
 }

@@ -14,8 +14,8 @@
 
 use super::error::ContainerError;
 use super::init::{container_main, InitContext};
-use super::spec::{ContainerSpec, Network, SpecError};
-use crate::runtime::capabilities;
+use super::oci;
+use super::spec::{ContainerSpec, SpecError};
 use crate::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, Manager, CGROUP_ROOT};
 use crate::runtime::events::{self, Event, EventKind, Watcher};
 use crate::runtime::paths::Paths;
@@ -74,11 +74,12 @@ pub fn create_and_start(
     terminal_size: PtySize,
     io: ContainerIo,
 ) -> Result<RunningContainer, ContainerError> {
-    let dir = paths.container(&spec.id);
+    let dir = paths.container(&spec.record.id);
     let layout = detect_layout()?;
     // The compiled filter, read before anything exists; the container's
     // process only installs it (runtime/seccomp).
     let seccomp = spec
+        .record
         .seccomp
         .program
         .as_deref()
@@ -93,27 +94,25 @@ pub fn create_and_start(
         seccomp::keep_for_exec(program, &dir).map_err(|e| cleanup_dir(e.into()))?;
     }
 
-    let cgroup = Cgroup::for_container(
-        layout,
-        Path::new(CGROUP_ROOT),
-        &spec.cgroup_parent,
-        &spec.id,
-    )
-    .map_err(|e| cleanup_dir(e.into()))?;
+    let (cgroup_parent, cgroup_leaf) = oci::cgroup_location(&spec.oci);
+    let cgroup =
+        Cgroup::for_container(layout, Path::new(CGROUP_ROOT), &cgroup_parent, &cgroup_leaf)
+            .map_err(|e| cleanup_dir(e.into()))?;
     cgroup
-        .create(&spec.limits)
+        .create(&oci::limits(&spec.oci))
         .map_err(|e| cleanup_dir(e.into()))?;
     let undo = |error: ContainerError| {
         let _ = cgroup.remove();
         cleanup_dir(error)
     };
 
-    let (rootfs, upper, work) = (dir.join("rootfs"), dir.join("upper"), dir.join("work"));
-    for d in [&rootfs, &upper, &work] {
+    let rootfs = oci::root(&spec.oci).0;
+    let (upper, work) = (dir.join("upper"), dir.join("work"));
+    for d in [rootfs, upper.as_path(), work.as_path()] {
         fs::create_dir(d).map_err(|e| undo(ContainerError::path("create", d)(e)))?;
     }
 
-    let (pty, tty_slave) = if spec.tty {
+    let (pty, tty_slave) = if oci::terminal(&spec.oci) {
         let pair = portable_pty::native_pty_system()
             .openpty(terminal_size)
             .map_err(|e| undo(ContainerError::OpenTerminal(e.into())))?;
@@ -135,7 +134,6 @@ pub fn create_and_start(
     let parent_link = ParentLink::new().map_err(|e| undo(e.into()))?;
     let ctx = InitContext {
         spec,
-        rootfs,
         upper,
         work,
         cgroup_procs: cgroup.procs_files(),
@@ -148,7 +146,7 @@ pub fn create_and_start(
         seccomp: seccomp.as_ref(),
         parent: parent_link.child_end(),
     };
-    let pid = clone_first_process(&ctx, spec.network).map_err(undo)?;
+    let pid = clone_first_process(&ctx, oci::clone_flags(&spec.oci)).map_err(undo)?;
     drop(error_write);
     // Held until the command runs: the child checks it after its uid switch.
     let parent_end = parent_link.into_parent_end();
@@ -214,11 +212,12 @@ fn reserve(
         }
     })?;
     let _lock = state::lock_dir(&containers, true)?;
-    if let Some(other) = state::claim_name(paths, &spec.name, &spec.id)? {
-        return Err(SpecError::NameInUse(spec.name.clone(), other).into());
+    let (id, name) = (&spec.record.id, &spec.record.name);
+    if let Some(other) = state::claim_name(paths, name, id)? {
+        return Err(SpecError::NameInUse(name.clone(), other).into());
     }
     let give_back = |error: ContainerError| {
-        state::release_name(&containers, &spec.name, &spec.id);
+        state::release_name(&containers, name, id);
         let _ = fs::remove_dir_all(dir);
         error
     };
@@ -228,53 +227,24 @@ fn reserve(
         .map_err(|e| give_back(ContainerError::path("create", dir)(e)))?;
     // The container's lock file exists from now until the container is gone.
     state::lock_dir(dir, true).map_err(|e| give_back(e.into()))?;
-    let record = ContainerState {
-        id: spec.id.clone(),
-        name: spec.name.clone(),
-        image: spec.image.name.clone(),
-        command: spec.command.clone(),
-        hostname: spec.hostname.clone(),
-        status: Status::Created,
-        pid: None,
-        exit_code: None,
-        oom_killed: false,
-        created: state::now(),
-        started: None,
-        finished: None,
-        limits: spec.limits.clone(),
-        cgroup_layout: layout,
-        cgroup_parent: spec.cgroup_parent.clone(),
-        capabilities: capabilities::names(&spec.capabilities),
-        auto_remove: spec.auto_remove,
-        env: spec.env.clone(),
-        user: (spec.user.uid, spec.user.gid),
-        workdir: spec.workdir.to_string_lossy().into_owned(),
-        tty: spec.tty,
-        interactive: spec.interactive,
-        monitor_pid: None,
-        seccomp: Some(spec.seccomp.profile.clone()),
-    };
+    // The Spec is written once, as a bundle's config.json; the state then
+    // changes with the container.
+    oci::write_config(dir, &spec.oci).map_err(|e| give_back(e.into()))?;
+    let record = ContainerState::created(spec, layout);
     state::write(dir, &record).map_err(|e| give_back(e.into()))?;
     let created = EventKind::Create {
-        image: spec.image.name.clone(),
-        command: spec.command.clone(),
+        image: record.image.clone(),
+        command: record.command.clone(),
     };
-    let _ = events::record(dir, &Event::new(&spec.id, &spec.name, created));
+    let _ = events::record(dir, &Event::new(id, name, created));
     Ok(())
 }
 
-/// Step 5: the first process starts in new mount, UTS, IPC, PID (it is PID 1)
-/// and, unless `--network host`, network namespaces. The cgroup namespace
-/// comes later, after it has joined its cgroup. Refused (one error) when
-/// hako has more than one thread: see `process::clone`.
-fn clone_first_process(ctx: &InitContext, network: Network) -> Result<Pid, ContainerError> {
-    let mut flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWPID;
-    if network == Network::None {
-        flags |= CloneFlags::CLONE_NEWNET;
-    }
+/// Step 5: the first process starts in the Spec's new namespaces: mount,
+/// UTS, IPC, PID (it is PID 1) and, unless `--network host`, network. The
+/// cgroup namespace comes later, after it has joined its cgroup. Refused
+/// (one error) when hako has more than one thread: see `process::clone`.
+fn clone_first_process(ctx: &InitContext, flags: CloneFlags) -> Result<Pid, ContainerError> {
     Ok(clone::clone_into_namespaces(|| container_main(ctx), flags)?)
 }
 

@@ -1,6 +1,7 @@
 //! Creating, running and removing containers.
 //!
 //! - `spec`: what a container is made of, validated before anything exists.
+//! - `oci`: the OCI runtime Spec as hako writes and reads it; `config.json`.
 //! - `lifecycle`: the parent's side: create (cgroup, dirs, clone), finish, remove.
 //! - `init`: the container's first process, its set-up as an ordered list of steps.
 //! - `monitor`: the per-container process that keeps a detached container.
@@ -27,6 +28,7 @@ pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod network;
+pub mod oci;
 pub mod resolve;
 pub mod spec;
 pub mod stdio;

@@ -15,6 +15,7 @@ use super::error::ContainerError;
 use super::foreground::{block_signals, handled_signals, next_signal};
 use super::lifecycle::{create_and_start, finish, ContainerIo, RunningContainer};
 use super::logs::LogWriter;
+use super::oci;
 use super::spec::ContainerSpec;
 use super::SetupError;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};
@@ -171,12 +172,12 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), ContainerE
     let (stdin_read, stdin_write) =
         pipe2(OFlag::O_CLOEXEC).map_err(ContainerError::syscall("create a pipe"))?;
     let null = File::open("/dev/null").map_err(ContainerError::path("open", "/dev/null"))?;
-    let stdin_fd = if spec.interactive {
+    let stdin_fd = if spec.record.interactive {
         stdin_read.as_raw_fd()
     } else {
         null.as_raw_fd()
     };
-    let container_io = if spec.tty {
+    let container_io = if oci::terminal(&spec.oci) {
         ContainerIo::Terminal
     } else {
         ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
@@ -190,10 +191,19 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), ContainerE
     let dir = container.dir.clone();
     let prepared = state::modify(&dir, |s| s.monitor_pid = Some(std::process::id() as i32))
         .map_err(ContainerError::from)
-        .and_then(|state| Ok((state, bind_socket(&attach::socket_path(paths, &spec.id))?)))
+        .and_then(|state| {
+            Ok((
+                state,
+                bind_socket(&attach::socket_path(paths, &spec.record.id))?,
+            ))
+        })
         .and_then(|(state, listener)| {
-            let (output, input) =
-                container_io_ends(&container, output_read, stdin_write, spec.interactive)?;
+            let (output, input) = container_io_ends(
+                &container,
+                output_read,
+                stdin_write,
+                spec.record.interactive,
+            )?;
             Ok((state, listener, output, input))
         });
     let (container_state, listener, output, input) = match prepared {
@@ -227,7 +237,7 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), ContainerE
         }
         .write_to(client);
     }
-    let _ = fs::remove_file(attach::socket_path(paths, &spec.id));
+    let _ = fs::remove_file(attach::socket_path(paths, &spec.record.id));
     Ok(())
 }
 

@@ -7,14 +7,11 @@
 //! created by fd through `resolve`, never walked by path (CVE-2021-30465).
 
 use super::resolve::{self, Kind, Root};
-use super::spec::{KernelPaths, Volume};
 use super::SetupError;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{chdir, pivot_root};
-use std::path::{Path, PathBuf};
-
-/// The device nodes every container gets, bound from the host's /dev.
-const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+use oci_spec::runtime::Mount;
+use std::path::Path;
 
 fn mount_err(what: &str, target: &Path, errno: nix::Error) -> SetupError {
     SetupError::new(format!(
@@ -103,91 +100,103 @@ fn remount_bind(target: &Path, flags: MsFlags) -> Result<(), SetupError> {
     )
 }
 
-/// The flags every bind into the container gets: never devices, never
-/// setuid, read-only when asked.
-///
-/// The bind is not recursive: mounts below the host directory are not
-/// carried into the container. A remount changes only one mount, so a
-/// recursive bind would leave those submounts writable and with devices
-/// usable, whatever `:ro` says.
-fn bind_flags(read_only: bool) -> MsFlags {
-    let mut flags = MsFlags::MS_NODEV | MsFlags::MS_NOSUID;
-    if read_only {
-        flags |= MsFlags::MS_RDONLY;
-    }
-    flags
+/// An OCI mount's options as mount(2) flags and the filesystem's data; the
+/// options that are not flags (`mode=755`, `newinstance` ...) are the data.
+struct MountOptions {
+    flags: MsFlags,
+    data: Option<String>,
+    bind: bool,
 }
 
-/// Binds the built-in image's host directories (/usr, /lib ...) read-only.
-pub fn bind_host_dirs(root: &Root, dirs: &[PathBuf]) -> Result<(), SetupError> {
-    for dir in dirs {
-        let source = resolve::open_source(dir)?;
-        let target = root.ensure(dir, Kind::Dir)?;
-        resolve::bind_fd(&source, &target, bind_flags(true))?;
+fn mount_options(mount: &Mount) -> Result<MountOptions, SetupError> {
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    let mut bind = mount.typ().as_deref() == Some("bind");
+    for option in mount.options().iter().flatten() {
+        match option.as_str() {
+            "ro" => flags |= MsFlags::MS_RDONLY,
+            "rw" | "suid" | "dev" | "exec" => {}
+            "nosuid" => flags |= MsFlags::MS_NOSUID,
+            "nodev" => flags |= MsFlags::MS_NODEV,
+            "noexec" => flags |= MsFlags::MS_NOEXEC,
+            "strictatime" => flags |= MsFlags::MS_STRICTATIME,
+            "relatime" => flags |= MsFlags::MS_RELATIME,
+            "noatime" => flags |= MsFlags::MS_NOATIME,
+            "bind" => bind = true,
+            // A remount changes one mount only: submounts of a recursive
+            // bind would stay writable and with devices usable.
+            "rbind" => {
+                return Err(SetupError::new(format!(
+                    "mount on {}: recursive binds (rbind) are not supported; use bind",
+                    mount.destination().display()
+                )))
+            }
+            other => data.push(other),
+        }
+    }
+    Ok(MountOptions {
+        flags,
+        data: (!data.is_empty()).then(|| data.join(",")),
+        bind,
+    })
+}
+
+/// Makes the Spec's mounts in their order, as bubblewrap runs its list of
+/// operations: each bind from the source's fd onto its target's, each
+/// filesystem (proc, tmpfs, devpts, mqueue, sysfs) on a target opened from
+/// the held root. Binds are never recursive (see `mount_options`).
+pub fn mount_all(root: &Root, mounts: &[Mount]) -> Result<(), SetupError> {
+    for mount in mounts {
+        let options = mount_options(mount)?;
+        let destination = mount.destination();
+        if options.bind {
+            let source = mount.source().as_deref().ok_or_else(|| {
+                SetupError::new(format!(
+                    "the bind mount on {} has no source",
+                    destination.display()
+                ))
+            })?;
+            let source = resolve::open_source(source)?;
+            let target = root.ensure(destination, source.kind()?)?;
+            resolve::bind_fd(&source, &target, options.flags)?;
+            continue;
+        }
+        let fstype = mount.typ().as_deref().unwrap_or("none");
+        refuse_kernel_dir_on_symlink(root, destination)?;
+        let target = root.ensure(destination, Kind::Dir)?;
+        let mounted = resolve::mount_fs(fstype, &target, options.flags, options.data.as_deref());
+        if mounted.is_err() && fstype == "sysfs" {
+            // A fresh sysfs needs a network namespace of our own; with
+            // --network host, bind the host's /sys read-only as runc does.
+            // Not recursive: the host's cgroup and other mounts under /sys
+            // must not come along, writable.
+            let host_sys = resolve::open_source(Path::new("/sys"))?;
+            resolve::bind_fd(&host_sys, &target, options.flags)?;
+        } else {
+            mounted?;
+        }
     }
     Ok(())
 }
 
-/// Binds each `-v HOST:CTR[:ro]`, creating the target inside the root. The
-/// host side is opened once, so its type and what is bound are the same.
-pub fn bind_volumes(root: &Root, volumes: &[Volume]) -> Result<(), SetupError> {
-    for volume in volumes {
-        let source = resolve::open_source(&volume.host)?;
-        let target = root.ensure(&volume.container, source.kind()?)?;
-        resolve::bind_fd(&source, &target, bind_flags(volume.read_only))?;
-    }
-    Ok(())
-}
-
-/// /proc, /dev (with its nodes, devpts, shm, mqueue), /sys read-only.
-pub fn mount_special_filesystems(root: &Root, console: Option<&Path>) -> Result<(), SetupError> {
-    // As runc does: the kernel's filesystems go on real directories of the
-    // image, never through a symlink, so that masking /proc/kcore and making
-    // /proc/sys read-only below act on the mounts made here.
+/// As runc does: the kernel's filesystems go on real directories of the
+/// image, never through a symlink, so that masking /proc/kcore and making
+/// /proc/sys read-only below act on the mounts made here.
+fn refuse_kernel_dir_on_symlink(root: &Root, destination: &Path) -> Result<(), SetupError> {
     for dir in ["proc", "sys", "dev"] {
-        if root.is_symlink_or_not_dir(dir) {
+        if destination == Path::new("/").join(dir) && root.is_symlink_or_not_dir(dir) {
             return Err(SetupError::new(format!(
                 "the image's /{dir} is not a directory (a symlink?): refusing to mount {dir} there"
             )));
         }
     }
-    let nosuid_noexec_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    Ok(())
+}
 
-    let proc_dir = root.ensure(Path::new("/proc"), Kind::Dir)?;
-    resolve::mount_fs("proc", &proc_dir, nosuid_noexec_nodev, None)?;
-
-    // /dev is nodev: a node the container makes there (it keeps CAP_MKNOD)
-    // cannot be opened. The real nodes are bind mounts of the host's, each
-    // its own mount and so not affected by nodev.
-    let dev = root.ensure(Path::new("/dev"), Kind::Dir)?;
-    resolve::mount_fs(
-        "tmpfs",
-        &dev,
-        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME | MsFlags::MS_NODEV,
-        Some("mode=755,size=65536k"),
-    )?;
-    for name in DEVICES {
-        let host = resolve::open_source(&Path::new("/dev").join(name))?;
-        let node = root.ensure(&Path::new("/dev").join(name), Kind::File)?;
-        resolve::bind_fd(&host, &node, MsFlags::empty())?;
-    }
-    let pts = root.ensure(Path::new("/dev/pts"), Kind::Dir)?;
-    resolve::mount_fs(
-        "devpts",
-        &pts,
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-    )?;
-    let shm = root.ensure(Path::new("/dev/shm"), Kind::Dir)?;
-    resolve::mount_fs(
-        "tmpfs",
-        &shm,
-        nosuid_noexec_nodev,
-        Some("mode=1777,size=65536k"),
-    )?;
-    let mqueue = root.ensure(Path::new("/dev/mqueue"), Kind::Dir)?;
-    resolve::mount_fs("mqueue", &mqueue, nosuid_noexec_nodev, None)?;
-    // The new tmpfs, looked up again: `dev` is the directory beneath it.
+/// The links every /dev has (ptmx to the new devpts instance, the stdio
+/// links), then /dev/console bound to the container's terminal, if any.
+pub fn make_dev_links(root: &Root, console: Option<&Path>) -> Result<(), SetupError> {
+    // Looked up now: the tmpfs mounted on /dev, not the directory beneath it.
     let dev = root.ensure(Path::new("/dev"), Kind::Dir)?;
     for (link, target) in [
         ("ptmx", "pts/ptmx"),
@@ -208,28 +217,21 @@ pub fn mount_special_filesystems(root: &Root, console: Option<&Path>) -> Result<
         let node = root.ensure(Path::new("/dev/console"), Kind::File)?;
         resolve::bind_fd(&pty, &node, MsFlags::empty())?;
     }
-
-    let sys = root.ensure(Path::new("/sys"), Kind::Dir)?;
-    let sys_flags = nosuid_noexec_nodev | MsFlags::MS_RDONLY;
-    if resolve::mount_fs("sysfs", &sys, sys_flags, None).is_err() {
-        // A fresh sysfs needs a network namespace of our own; with
-        // --network host, bind the host's /sys read-only as runc does.
-        // Not recursive: the host's cgroup and other mounts under /sys
-        // must not come along, writable.
-        let host_sys = resolve::open_source(Path::new("/sys"))?;
-        resolve::bind_fd(&host_sys, &sys, sys_flags)?;
-    }
     Ok(())
 }
 
 /// Hides the kernel interfaces a container must not use (`masked`: files
 /// under /dev/null, directories under an empty read-only tmpfs) and freezes
-/// those it may only read (`read_only`). Both lists come from the spec;
-/// `KernelPaths::default()` is Docker's.
-pub fn mask_kernel_paths(root: &Root, paths: &KernelPaths) -> Result<(), SetupError> {
+/// those it may only read (`read_only`): the Spec's linux.maskedPaths and
+/// linux.readonlyPaths.
+pub fn mask_kernel_paths(
+    root: &Root,
+    masked: &[String],
+    read_only: &[String],
+) -> Result<(), SetupError> {
     let null = resolve::open_source(Path::new("/dev/null"))?;
-    for path in &paths.masked {
-        let Some(target) = root.open_existing(path)? else {
+    for path in masked {
+        let Some(target) = root.open_existing(Path::new(path))? else {
             continue;
         };
         if target.kind()? == Kind::Dir {
@@ -243,8 +245,8 @@ pub fn mask_kernel_paths(root: &Root, paths: &KernelPaths) -> Result<(), SetupEr
             resolve::bind_fd(&null, &target, MsFlags::empty())?;
         }
     }
-    for path in &paths.read_only {
-        let Some(target) = root.open_existing(path)? else {
+    for path in read_only {
+        let Some(target) = root.open_existing(Path::new(path))? else {
             continue;
         };
         resolve::bind_fd(
@@ -290,4 +292,44 @@ pub fn pivot_into(root: &Root) -> Result<(), SetupError> {
 /// `--read-only`: the root becomes read-only once everything is mounted.
 pub fn make_root_read_only() -> Result<(), SetupError> {
     remount_bind(Path::new("/"), MsFlags::MS_RDONLY | MsFlags::MS_NODEV)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_options(typ: &str, options: &[&str]) -> Mount {
+        let mut mount = Mount::default();
+        mount
+            .set_destination("/x".into())
+            .set_typ(Some(typ.into()))
+            .set_options(Some(options.iter().map(|o| o.to_string()).collect()));
+        mount
+    }
+
+    #[test]
+    fn options_split_into_flags_and_data() {
+        let parsed = mount_options(&with_options(
+            "devpts",
+            &["nosuid", "noexec", "newinstance", "mode=0620", "gid=5"],
+        ))
+        .unwrap();
+        assert_eq!(parsed.flags, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC);
+        assert_eq!(parsed.data.as_deref(), Some("newinstance,mode=0620,gid=5"));
+        assert!(!parsed.bind);
+
+        let bind = mount_options(&with_options("none", &["bind", "ro", "nodev"])).unwrap();
+        assert!(bind.bind);
+        assert_eq!(bind.flags, MsFlags::MS_RDONLY | MsFlags::MS_NODEV);
+        assert_eq!(bind.data, None);
+        assert!(mount_options(&with_options("bind", &[])).unwrap().bind);
+    }
+
+    #[test]
+    fn a_recursive_bind_is_refused() {
+        let error = mount_options(&with_options("bind", &["rbind"]))
+            .err()
+            .unwrap();
+        assert!(error.message.contains("rbind"), "{}", error.message);
+    }
 }

@@ -1,34 +1,39 @@
-//! A checked profile, narrowed for one container, compiled by libseccomp into
-//! a classic BPF program (seccomp_export_bpf(3)). This runs in hako's parent
-//! process, at most once per cache key, never in a container's process.
+//! A container's resolved filter (OCI's `linux.seccomp`, narrowed from its
+//! profile) compiled by libseccomp into a classic BPF program
+//! (seccomp_export_bpf(3)). This runs in hako's parent process, at most once
+//! per cache key, never in a container's process.
 
-use super::profile::{Action, Compare, Profile, Target};
 use super::SeccompError;
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
+use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompOperator};
 use std::io::Write;
 use std::os::fd::AsFd;
 
-/// Compiles `profile` for `target` and writes the BPF program into `out`.
-pub fn compile(
-    profile: &Profile,
-    target: &Target,
-    source: &str,
-    out: impl AsFd,
-) -> Result<(), SeccompError> {
+const ERRNO_EPERM: u32 = libc::EPERM as u32;
+
+/// Compiles `seccomp` and writes the BPF program into `out`; `source` names
+/// the profile in errors.
+pub fn compile(seccomp: &LinuxSeccomp, source: &str, out: impl AsFd) -> Result<(), SeccompError> {
     let failed = |what: String, e: libseccomp::error::SeccompError| SeccompError::Compile {
         profile: source.to_string(),
         problem: format!("{what}: {e}"),
     };
-    let default = to_scmp(profile.default_action);
+    let refused = |problem: String| SeccompError::Compile {
+        profile: source.to_string(),
+        problem,
+    };
+    let default =
+        to_scmp(seccomp.default_action(), seccomp.default_errno_ret()).map_err(refused)?;
     let mut filter =
         ScmpFilterContext::new(default).map_err(|e| failed("create a filter".into(), e))?;
     // hako sets no_new_privs itself, just before it loads the program.
     filter
         .set_ctl_nnp(false)
         .map_err(|e| failed("turn off libseccomp's no_new_privs".into(), e))?;
-    for token in &profile.architectures {
+    for arch in seccomp.architectures().iter().flatten() {
+        let token = arch_token(arch);
         let arch: ScmpArch = token
             .parse()
             .map_err(|e| failed(format!("read architecture {token}"), e))?;
@@ -42,25 +47,22 @@ pub fn compile(
         }
     }
 
-    for rule in profile.rules_for(target) {
-        let action = to_scmp(rule.action);
+    for rule in seccomp.syscalls().iter().flatten() {
+        let action = to_scmp(rule.action(), rule.errno_ret()).map_err(refused)?;
         // libseccomp refuses a rule that does what the default does; it
         // would change nothing.
         if action == default {
             continue;
         }
-        let conditions: Vec<ScmpArgCompare> = rule
-            .args
-            .iter()
-            .map(|a| ScmpArgCompare::new(a.index, to_scmp_op(a.compare), a.value))
-            .collect();
+        let args = rule.args().as_deref().unwrap_or(&[]);
+        let conditions: Vec<ScmpArgCompare> = args.iter().map(to_scmp_condition).collect();
         // Conditions on distinct arguments must all hold (one rule); two on
         // the same argument are alternatives (one rule each), as runc reads
         // Docker's profiles.
-        let mut indexes: Vec<u32> = rule.args.iter().map(|a| a.index).collect();
+        let mut indexes: Vec<usize> = args.iter().map(|a| a.index()).collect();
         indexes.sort_unstable();
         let repeated = indexes.windows(2).any(|w| w[0] == w[1]);
-        for name in &rule.names {
+        for name in rule.names() {
             // A name this libseccomp does not know (newer than it, or of
             // another architecture) is skipped, as runc and crun do: the
             // default action covers it.
@@ -83,7 +85,7 @@ pub fn compile(
             added.map_err(|e| failed(format!("add the rule for {name}"), e))?;
         }
     }
-    if needs_socketcall_guard(profile, target) {
+    if needs_socketcall_guard(seccomp) {
         std::fs::File::from(out.as_fd().try_clone_to_owned().map_err(|e| {
             SeccompError::Compile {
                 profile: source.to_string(),
@@ -101,19 +103,32 @@ pub fn compile(
         .map_err(|e| failed("export the BPF program".into(), e))
 }
 
-/// Whether the program needs `SOCKETCALL_GUARD`: the profile allows `socket`
+/// The OCI spelling of an architecture is libseccomp's (`SCMP_ARCH_X86_64`).
+fn arch_token(arch: &oci_spec::runtime::Arch) -> String {
+    serde_json::to_value(arch)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Whether the program needs `SOCKETCALL_GUARD`: the filter allows `socket`
 /// only for some families (a condition on argument 0, as the default
-/// profile's refusal of AF_VSOCK) and the filter covers i386, where
+/// profile's refusal of AF_VSOCK) and covers i386, where
 /// `socketcall(SYS_SOCKET, args)` makes the same socket with its family in
 /// memory, out of the filter's sight. libseccomp turns such a `socket` rule
-/// into an unconditional socketcall(SYS_SOCKET) for i386, so the profile
+/// into an unconditional socketcall(SYS_SOCKET) for i386, so the rules
 /// alone cannot close it (found in review: a 64-bit program made an
 /// AF_VSOCK socket through `int $0x80`).
-fn needs_socketcall_guard(profile: &Profile, target: &Target) -> bool {
+fn needs_socketcall_guard(seccomp: &LinuxSeccomp) -> bool {
     cfg!(target_arch = "x86_64")
-        && profile.architectures.iter().any(|a| a == "SCMP_ARCH_X86")
-        && profile.rules_for(target).any(|rule| {
-            rule.names.iter().any(|n| n == "socket") && rule.args.iter().any(|a| a.index == 0)
+        && seccomp
+            .architectures()
+            .iter()
+            .flatten()
+            .any(|a| *a == oci_spec::runtime::Arch::ScmpArchX86)
+        && seccomp.syscalls().iter().flatten().any(|rule| {
+            rule.names().iter().any(|n| n == "socket")
+                && rule.args().iter().flatten().any(|a| a.index() == 0)
         })
 }
 
@@ -158,26 +173,43 @@ const SOCKETCALL_GUARD: [u8; 7 * 8] = {
     bytes
 };
 
-fn to_scmp(action: Action) -> ScmpAction {
-    match action {
-        Action::Allow => ScmpAction::Allow,
-        Action::Errno(errno) => ScmpAction::Errno(errno as i32),
-        Action::KillThread => ScmpAction::KillThread,
-        Action::KillProcess => ScmpAction::KillProcess,
-        Action::Trap => ScmpAction::Trap,
-        Action::Log => ScmpAction::Log,
-        Action::Trace(msg) => ScmpAction::Trace(msg as u16),
-    }
+fn to_scmp(action: LinuxSeccompAction, errno_ret: Option<u32>) -> Result<ScmpAction, String> {
+    let errno = errno_ret.unwrap_or(ERRNO_EPERM);
+    Ok(match action {
+        LinuxSeccompAction::ScmpActAllow => ScmpAction::Allow,
+        LinuxSeccompAction::ScmpActErrno => ScmpAction::Errno(errno as i32),
+        LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => {
+            ScmpAction::KillThread
+        }
+        LinuxSeccompAction::ScmpActKillProcess => ScmpAction::KillProcess,
+        LinuxSeccompAction::ScmpActTrap => ScmpAction::Trap,
+        LinuxSeccompAction::ScmpActLog => ScmpAction::Log,
+        LinuxSeccompAction::ScmpActTrace => ScmpAction::Trace(errno as u16),
+        LinuxSeccompAction::ScmpActNotify => return Err(
+            "SCMP_ACT_NOTIFY needs a listener process, which hako does not run; use another action"
+                .into(),
+        ),
+    })
 }
 
-fn to_scmp_op(compare: Compare) -> ScmpCompareOp {
-    match compare {
-        Compare::NotEqual => ScmpCompareOp::NotEqual,
-        Compare::Less => ScmpCompareOp::Less,
-        Compare::LessOrEqual => ScmpCompareOp::LessOrEqual,
-        Compare::Equal => ScmpCompareOp::Equal,
-        Compare::GreaterOrEqual => ScmpCompareOp::GreaterEqual,
-        Compare::Greater => ScmpCompareOp::Greater,
-        Compare::MaskedEqual { mask } => ScmpCompareOp::MaskedEqual(mask),
-    }
+/// A masked comparison reads as runc reads it: `value` is the mask,
+/// `valueTwo` what the masked argument must equal.
+fn to_scmp_condition(arg: &LinuxSeccompArg) -> ScmpArgCompare {
+    let op = match arg.op() {
+        LinuxSeccompOperator::ScmpCmpNe => ScmpCompareOp::NotEqual,
+        LinuxSeccompOperator::ScmpCmpLt => ScmpCompareOp::Less,
+        LinuxSeccompOperator::ScmpCmpLe => ScmpCompareOp::LessOrEqual,
+        LinuxSeccompOperator::ScmpCmpEq => ScmpCompareOp::Equal,
+        LinuxSeccompOperator::ScmpCmpGe => ScmpCompareOp::GreaterEqual,
+        LinuxSeccompOperator::ScmpCmpGt => ScmpCompareOp::Greater,
+        LinuxSeccompOperator::ScmpCmpMaskedEq => {
+            let datum = arg.value_two().unwrap_or(0);
+            return ScmpArgCompare::new(
+                arg.index() as u32,
+                ScmpCompareOp::MaskedEqual(arg.value()),
+                datum,
+            );
+        }
+    };
+    ScmpArgCompare::new(arg.index() as u32, op, arg.value())
 }

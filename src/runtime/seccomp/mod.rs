@@ -4,15 +4,17 @@
 //! Docker's rules), none (`--security-opt seccomp=unconfined`), or a profile
 //! file in Docker's format (`--security-opt seccomp=PATH`).
 //!
-//! - `profile`: the format, read and checked, narrowed for one container;
-//! - `compile`: libseccomp turns the rules into a BPF program;
+//! - `profile`: the format, read and checked, resolved for one container
+//!   into OCI's `linux.seccomp` (which goes into its Spec);
+//! - `compile`: libseccomp turns that resolved filter into a BPF program;
 //! - `program`: the program, read back and installed with seccomp(2).
 //!
 //! Compiling Docker's profile costs more than the rest of a container's
-//! start, so `prepare` compiles once per cache key (the profile's digest, the
-//! container's capabilities, the architecture, the kernel, hako's and
-//! libseccomp's versions) and keeps the program in `ROOT/cache/seccomp/`. A
-//! start then only reads a few kilobytes and makes one syscall.
+//! start, so `prepare` compiles once per cache key (the digest of the
+//! resolved filter, the architecture, the kernel, hako's and libseccomp's
+//! versions) and keeps the program in `ROOT/cache/seccomp/`. A start then
+//! reads and resolves the profile, reads a few kilobytes and makes one
+//! syscall.
 
 pub mod compile;
 pub mod profile;
@@ -21,6 +23,7 @@ pub mod program;
 pub use program::{BpfProgram, ProgramError};
 
 use caps::CapsHashSet;
+use oci_spec::runtime::LinuxSeccomp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -32,7 +35,7 @@ use thiserror::Error;
 pub const DEFAULT_PROFILE: &str = include_str!("../../../assets/seccomp/default.json");
 
 /// Bumped whenever the compiled form changes for the same inputs.
-const CACHE_FORMAT: &str = "2";
+const CACHE_FORMAT: &str = "3";
 
 /// The file in a container's directory that holds its compiled program, for
 /// `exec` to install the same filter.
@@ -98,20 +101,33 @@ pub fn parse_security_opts(opts: &[String]) -> Result<Option<String>, SeccompErr
     Ok(choice)
 }
 
-/// Checks the profile chosen by `security_opts` and makes sure its program
-/// for a container keeping `capabilities` is in the cache under `store`
-/// (the store root), compiling it if not. Nothing but the cache entry is
-/// written, and only once the program is whole.
+/// A container's filter, ready: its profile and compiled program (the
+/// record's), and the profile resolved for it (the Spec's `linux.seccomp`).
+/// Both are none when unconfined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub seccomp: Seccomp,
+    pub resolved: Option<LinuxSeccomp>,
+}
+
+/// Checks the profile chosen by `security_opts`, resolves it for a
+/// container keeping `capabilities` on this architecture and kernel, and
+/// makes sure its program is in the cache under `store` (the store root),
+/// compiling it if not. Nothing but the cache entry is written, and only
+/// once the program is whole.
 pub fn prepare(
     store: &Path,
     security_opts: &[String],
     capabilities: &CapsHashSet,
-) -> Result<Seccomp, SeccompError> {
+) -> Result<Prepared, SeccompError> {
     let (profile, source, text) = match parse_security_opts(security_opts)?.as_deref() {
         Some("unconfined") => {
-            return Ok(Seccomp {
-                profile: SeccompProfile::Unconfined,
-                program: None,
+            return Ok(Prepared {
+                seccomp: Seccomp {
+                    profile: SeccompProfile::Unconfined,
+                    program: None,
+                },
+                resolved: None,
             })
         }
         None | Some("default") | Some("builtin") => (
@@ -139,6 +155,7 @@ pub fn prepare(
         arch: go_arch,
         kernel: profile::parse_kernel_version(release).unwrap_or((0, 0)),
     };
+    let resolved = profile::Profile::parse(&text, &source)?.resolve(&target, &source)?;
 
     let library = libseccomp::ScmpVersion::current()
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
@@ -151,26 +168,31 @@ pub fn prepare(
         &library,
         native,
         release,
-        &cap_names.join(","),
     ] {
         key.update(part.as_bytes());
         key.update([0]);
     }
-    key.update(text.as_bytes());
+    // The resolved filter holds what the capabilities and the profile's
+    // text change: two containers whose filters resolve alike share a program.
+    let resolved_json = serde_json::to_vec(&resolved).map_err(|e| SeccompError::Invalid {
+        profile: source.clone(),
+        problem: e.to_string(),
+    })?;
+    key.update(&resolved_json);
     let dir = cache_dir(store);
     let program = dir.join(format!("{}.bpf", hex(&key.finalize())));
 
-    // A cached program was compiled from this very text (the key holds it),
-    // so only a miss reads the profile: a start skips parsing its 34 KB.
     if !program.exists() {
-        let parsed = profile::Profile::parse(&text, &source)?;
         write_program(&dir, &program, |file| {
-            compile::compile(&parsed, &target, &source, file)
+            compile::compile(&resolved, &source, file)
         })?;
     }
-    Ok(Seccomp {
-        profile,
-        program: Some(program),
+    Ok(Prepared {
+        seccomp: Seccomp {
+            profile,
+            program: Some(program),
+        },
+        resolved: Some(resolved),
     })
 }
 
@@ -273,20 +295,29 @@ mod tests {
     fn the_default_profile_compiles_once_into_the_cache() {
         let store = tempfile::tempdir().unwrap();
         let caps = crate::runtime::capabilities::compute(&[], &[]).unwrap();
-        let first = prepare(store.path(), &[], &caps).unwrap();
+        let first = prepare(store.path(), &[], &caps).unwrap().seccomp;
         assert_eq!(first.profile, SeccompProfile::Default);
         let path = first.program.clone().unwrap();
         let program = BpfProgram::read(&path).unwrap();
         assert!(program.len() > 100, "{} instructions", program.len());
         let written = fs::metadata(&path).unwrap().modified().unwrap();
-        let again = prepare(store.path(), &[], &caps).unwrap();
+        let again = prepare(store.path(), &[], &caps).unwrap().seccomp;
         assert_eq!(again, first);
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), written);
         // Another capability set is another program.
         let admin = crate::runtime::capabilities::compute(&["SYS_ADMIN".into()], &[]).unwrap();
-        let other = prepare(store.path(), &[], &admin).unwrap();
+        let other = prepare(store.path(), &[], &admin).unwrap().seccomp;
         assert_ne!(other.program, first.program);
         assert_eq!(fs::read_dir(cache_dir(store.path())).unwrap().count(), 2);
+        // A capability no rule asks for resolves to the same filter, and so
+        // to the same program.
+        let no_chown = crate::runtime::capabilities::compute(&[], &["CHOWN".into()]).unwrap();
+        let same = prepare(store.path(), &[], &no_chown).unwrap();
+        assert_eq!(same.seccomp.program, first.program);
+        assert_eq!(
+            same.resolved,
+            prepare(store.path(), &[], &caps).unwrap().resolved
+        );
     }
 
     #[test]

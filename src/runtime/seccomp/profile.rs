@@ -10,6 +10,10 @@
 //! names) are ignored, as Docker's Go decoder ignores them.
 
 use super::SeccompError;
+use oci_spec::runtime::{
+    Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompArgBuilder,
+    LinuxSeccompOperator, LinuxSyscall,
+};
 use serde::Deserialize;
 
 /// What a matched syscall does (seccomp(2), "Filter return values").
@@ -250,6 +254,95 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// The profile narrowed for `target`, as OCI's `linux.seccomp` says it:
+    /// what a runtime given this container's config.json compiles, with no
+    /// `includes` or `excludes` left to read.
+    pub fn resolve(&self, target: &Target, source: &str) -> Result<LinuxSeccomp, SeccompError> {
+        let architectures =
+            self.architectures
+                .iter()
+                .map(|token| {
+                    serde_json::from_value::<Arch>(serde_json::Value::String(token.clone()))
+                        .map_err(|_| SeccompError::Invalid {
+                            profile: source.to_string(),
+                            problem: format!("architecture {token} has no OCI name"),
+                        })
+                })
+                .collect::<Result<Vec<Arch>, _>>()?;
+        let syscalls = self
+            .rules_for(target)
+            .map(|rule| {
+                let (action, errno_ret) = to_oci_action(rule.action);
+                let args = rule
+                    .args
+                    .iter()
+                    .map(to_oci_arg)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|problem| SeccompError::Invalid {
+                        profile: source.to_string(),
+                        problem,
+                    })?;
+                let mut syscall = LinuxSyscall::default();
+                syscall
+                    .set_names(rule.names.clone())
+                    .set_action(action)
+                    .set_errno_ret(errno_ret)
+                    .set_args((!args.is_empty()).then_some(args));
+                Ok(syscall)
+            })
+            .collect::<Result<Vec<_>, SeccompError>>()?;
+        let (default_action, default_errno_ret) = to_oci_action(self.default_action);
+        let mut resolved = LinuxSeccomp::default();
+        resolved
+            .set_default_action(default_action)
+            .set_default_errno_ret(default_errno_ret)
+            .set_architectures(Some(architectures))
+            .set_syscalls(Some(syscalls));
+        Ok(resolved)
+    }
+}
+
+fn to_oci_action(action: Action) -> (LinuxSeccompAction, Option<u32>) {
+    match action {
+        Action::Allow => (LinuxSeccompAction::ScmpActAllow, None),
+        Action::Errno(errno) => (LinuxSeccompAction::ScmpActErrno, Some(errno)),
+        Action::KillThread => (LinuxSeccompAction::ScmpActKillThread, None),
+        Action::KillProcess => (LinuxSeccompAction::ScmpActKillProcess, None),
+        Action::Trap => (LinuxSeccompAction::ScmpActTrap, None),
+        Action::Log => (LinuxSeccompAction::ScmpActLog, None),
+        Action::Trace(message) => (LinuxSeccompAction::ScmpActTrace, Some(message)),
+    }
+}
+
+/// OCI's masked comparison reads as runc's: `value` is the mask and
+/// `valueTwo` what the masked argument must equal.
+fn to_oci_arg(condition: &ArgCondition) -> Result<LinuxSeccompArg, String> {
+    let (op, value, value_two) = match condition.compare {
+        Compare::NotEqual => (LinuxSeccompOperator::ScmpCmpNe, condition.value, None),
+        Compare::Less => (LinuxSeccompOperator::ScmpCmpLt, condition.value, None),
+        Compare::LessOrEqual => (LinuxSeccompOperator::ScmpCmpLe, condition.value, None),
+        Compare::Equal => (LinuxSeccompOperator::ScmpCmpEq, condition.value, None),
+        Compare::GreaterOrEqual => (LinuxSeccompOperator::ScmpCmpGe, condition.value, None),
+        Compare::Greater => (LinuxSeccompOperator::ScmpCmpGt, condition.value, None),
+        Compare::MaskedEqual { mask } => (
+            LinuxSeccompOperator::ScmpCmpMaskedEq,
+            mask,
+            Some(condition.value),
+        ),
+    };
+    let arg = LinuxSeccompArgBuilder::default()
+        .index(condition.index as usize)
+        .value(value)
+        .op(op);
+    match value_two {
+        Some(value_two) => arg.value_two(value_two),
+        None => arg,
+    }
+    .build()
+    .map_err(|e| e.to_string())
+}
+
 fn parse_action(name: &str, errno: Option<u32>) -> Result<Action, String> {
     Ok(match name {
         "SCMP_ACT_ALLOW" => Action::Allow,
@@ -367,6 +460,49 @@ mod tests {
                 ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
             );
         }
+    }
+
+    #[test]
+    fn the_resolved_filter_says_what_the_rules_for_the_target_say() {
+        let profile = Profile::parse(DEFAULT, "default").unwrap();
+        let rules_named = |resolved: &LinuxSeccomp, name: &str| -> Vec<LinuxSyscall> {
+            resolved
+                .syscalls()
+                .iter()
+                .flatten()
+                .filter(|r| r.names().iter().any(|n| n == name))
+                .cloned()
+                .collect()
+        };
+        let admin = vec!["CAP_SYS_ADMIN".to_string()];
+        let resolved = profile.resolve(&target(&admin), "default").unwrap();
+        assert_eq!(resolved.default_action(), LinuxSeccompAction::ScmpActErrno);
+        assert_eq!(resolved.default_errno_ret(), Some(libc::EPERM as u32));
+        assert!(resolved
+            .architectures()
+            .iter()
+            .flatten()
+            .any(|a| *a == Arch::ScmpArchX86_64));
+        assert_eq!(
+            resolved.syscalls().as_ref().map(|s| s.len()),
+            Some(profile.rules_for(&target(&admin)).count())
+        );
+        assert_eq!(
+            rules_named(&resolved, "mount")[0].action(),
+            LinuxSeccompAction::ScmpActAllow
+        );
+
+        let none = profile.resolve(&target(&[]), "default").unwrap();
+        assert!(rules_named(&none, "mount").is_empty());
+        let clone3 = &rules_named(&none, "clone3")[0];
+        assert_eq!(
+            (clone3.action(), clone3.errno_ret()),
+            (LinuxSeccompAction::ScmpActErrno, Some(38))
+        );
+        // clone's namespace flags: OCI's masked comparison, the mask in value.
+        let arg = rules_named(&none, "clone")[0].args().as_ref().unwrap()[0];
+        assert_eq!(arg.op(), LinuxSeccompOperator::ScmpCmpMaskedEq);
+        assert_eq!((arg.value(), arg.value_two()), (0x7E02_0000, Some(0)));
     }
 
     #[test]

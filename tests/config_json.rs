@@ -1,0 +1,47 @@
+//! The container's one description: the OCI Spec kept as `config.json` in
+//! its directory, as a bundle keeps it, and shown by `hako inspect`. Needs
+//! root.
+
+mod common;
+
+use common::TestEnv;
+use oci_spec::runtime::Spec;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn config_json_is_the_spec_inspect_shows() {
+    let env = TestEnv::new();
+    let out = env.hako(&[
+        "run", "--name", "kept", "-e", "SECRET=x", "--memory", "32m", "-w", "/tmp", "busybox",
+        "true",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = env.inspect("kept");
+    let id = shown["id"].as_str().unwrap();
+    let file = env.containers_dir().join(id).join("config.json");
+
+    // Only root may read it: it holds the -e values.
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let written: Spec = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let inspected: Spec = serde_json::from_value(shown["config"].clone()).unwrap();
+    assert_eq!(written, inspected);
+
+    let process = written.process().as_ref().unwrap();
+    assert_eq!(process.args().as_deref(), Some(&["true".to_string()][..]));
+    assert!(process.env().iter().flatten().any(|e| e == "SECRET=x"));
+    assert_eq!(process.cwd().to_str(), Some("/tmp"));
+    let memory = written
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref())
+        .and_then(|r| r.memory().as_ref())
+        .and_then(|m| m.limit());
+    assert_eq!(memory, Some(32 << 20));
+    // What inspect printed before is still there beside it.
+    assert_eq!(shown["status"], "exited");
+    assert_eq!(shown["command"][0], "true");
+
+    assert_eq!(env.hako(&["rm", "kept"]).code, 0);
+    env.assert_clean();
+}
