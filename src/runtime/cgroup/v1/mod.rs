@@ -106,9 +106,10 @@ impl V1Cgroup {
     /// directory made onto `made`.
     fn make(&self, limits: &Limits, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
         for h in &self.hierarchies {
-            let mut prepare = |dir: &Path| prepare(h, dir);
-            dirs::make_dirs(&h.mount_point, &self.relative, made, &mut prepare)?;
-            prepare(&h.mount_point.join(&self.relative))?;
+            dirs::make_dirs(&h.mount_point, &self.relative, made, &mut |dir| {
+                prepare(h, dir)
+            })?;
+            prepare(h, &h.mount_point.join(&self.relative))?;
         }
         // The leaves come after the limits: the devices controller refuses to change
         // the default ("a") of a cgroup that has children (EINVAL), and a new cgroup
