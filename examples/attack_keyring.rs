@@ -5,6 +5,9 @@
 //! key the test put in the operator's session keyring). Each line is
 //! `what: result`, so the test can tell a refusal from a read.
 
+// An attack program: it makes raw system calls on purpose.
+#![allow(unsafe_code, clippy::unwrap_used)]
+
 /// keyctl(2) operations and special keyring ids (linux/keyctl.h).
 const KEYCTL_GET_KEYRING_ID: libc::c_long = 0;
 const KEYCTL_READ: libc::c_long = 11;

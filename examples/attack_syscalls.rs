@@ -9,6 +9,9 @@
 //! (glibc tries clone3 first and must fall back to clone), printing
 //! `threads: ok`.
 
+// An attack program: it makes raw system calls on purpose.
+#![allow(unsafe_code, clippy::unwrap_used)]
+
 use std::ffi::CString;
 
 fn errno_name(errno: i32) -> String {
@@ -41,8 +44,8 @@ fn report(name: &str, rc: libc::c_long) {
 }
 
 fn attack() {
-    // SAFETY (all calls below): raw syscalls with valid pointers to local
-    // data or null where the kernel accepts it; results are only reported.
+    // SAFETY: every call below is a raw syscall with valid pointers to local
+    // data, or null where the kernel accepts it; results are only reported.
     unsafe {
         // io_uring: a large kernel attack surface, blocked since Docker 25.
         let mut params = [0u8; 120]; // struct io_uring_params

@@ -5,6 +5,9 @@
 //! Every test works under its own `hako-test-<uuid>` parent and checks that nothing
 //! with that name is left in any hierarchy afterwards.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupError, CgroupLayout, Manager};
 use hako::runtime::limits::{CpuQuota, Limits};
 use std::fs;

@@ -2,6 +2,9 @@
 //! its directory, as a bundle keeps it, and shown by `hako inspect`. Needs
 //! root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestEnv;

@@ -3,6 +3,9 @@
 //! or a container must not be able to retitle the window (`ESC ] 0 ; ...
 //! BEL`) or clear the screen (`ESC [ 2 J`) through hako's output.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::TestEnv;
 

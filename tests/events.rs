@@ -1,6 +1,9 @@
 //! The event timeline: limit trips seen by the watcher in real cgroups (as root), and
 //! `hako events` reading, filtering and following timelines through the real binary.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 use hako::runtime::cgroup::{detect_layout, Cgroup, CgroupLayout, Manager, CGROUP_ROOT};
 use hako::runtime::events::{self, spawn_watcher, Event, EventKind, Readings, Watcher};
 use hako::runtime::limits::{CpuQuota, Limits};

@@ -1,6 +1,9 @@
 //! `hako exec` into real running containers: namespaces, cgroup, privileges,
 //! stdio, terminal, signals, exit codes and refusals. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{status_field, wait_for, Run, TestEnv};

@@ -1,5 +1,8 @@
 //! `hako image import|ls|rm` through the real binary. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestEnv;

@@ -1,6 +1,9 @@
 //! Detached containers: `run -d`, the monitor, `attach`, `logs`, `stop`,
 //! `rm`, `gc`, against the real kernel. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv};

@@ -1,6 +1,9 @@
 //! `hako update`, `stats`, `inspect`, `kill` and `stop` on a running container,
 //! against the real kernel. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv};

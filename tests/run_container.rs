@@ -1,6 +1,9 @@
 //! `hako run` against the real kernel: namespaces, limits, capabilities,
 //! isolation, exit codes and cleanup. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{status_field, wait_for, TestEnv};

@@ -1,6 +1,9 @@
 //! Hostile images, host users and stale state: each case was a way out of
 //! the container (or into it) found in review. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestEnv;

@@ -11,6 +11,9 @@
 //! uses util-linux's `unshare` through the built-in `host` image (the host's /usr,
 //! read-only).
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv};

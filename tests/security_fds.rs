@@ -3,6 +3,9 @@
 //! container (issue 8, finding 5; the CVE-2024-21626 class). The attacks run
 //! as root inside real containers. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv, HAKO};

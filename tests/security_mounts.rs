@@ -7,6 +7,9 @@
 //! `cargo test --test security_mounts` alone does not, so build it first with
 //! `cargo build --example attack_mount_race`.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::{wait_for, TestEnv, HAKO};
 use std::collections::BTreeMap;

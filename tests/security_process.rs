@@ -2,6 +2,11 @@
 //! (CVE-2019-5736), the operator's keyring, parent death, capabilities.
 //! Each test performs the attack as root in a real container. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+// The keyring test calls keyctl and add_key, which have no safe wrapper.
+#![allow(unsafe_code)]
+
 mod common;
 
 use common::{status_field, wait_for, TestEnv, HAKO};

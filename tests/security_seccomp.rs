@@ -8,6 +8,9 @@
 //! `cargo test` builds; it runs in the built-in `host` image (the host's
 //! /usr and /lib, so a dynamically linked binary runs).
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestEnv;

@@ -4,6 +4,9 @@
 //! caller's own fds did: EOF, large output in order, stderr apart, exit codes,
 //! signals, `run` and `exec`. Needs root.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv, HAKO};

@@ -3,6 +3,9 @@
 //!
 //! Needs root (real containers) and tmux (`apt-get install tmux`).
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{wait_for, TestEnv, HAKO};

@@ -4,6 +4,9 @@
 //! Exit codes follow docker's: 125 when hako itself fails (bad flag, unknown
 //! image, a limit the kernel refuses), otherwise the container's own status.
 
+// The command line only parses and calls the runtime: no unsafe code, ever.
+#![forbid(unsafe_code)]
+
 mod attach;
 mod containers;
 mod control;

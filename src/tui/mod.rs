@@ -11,6 +11,9 @@
 //! This module never touches a cgroup file or a container's process itself:
 //! every action is a call into the runtime core, gathered in `runtime_calls`.
 
+// The dashboard makes no system call of its own: no unsafe code, ever.
+#![forbid(unsafe_code)]
+
 mod app;
 mod collector;
 mod draw;

@@ -68,10 +68,11 @@ pub fn terminal_size() -> PtySize {
         pixel_width: 0,
         pixel_height: 0,
     };
-    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which is
-    // valid and writable; on failure (not a terminal) it writes nothing.
+    // SAFETY: winsize is plain integers, for which all zeroes is a value.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     for fd in [1, 0, 2] {
+        // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which is
+        // valid and writable; on failure (not a terminal) it writes nothing.
         if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0 {
             size.rows = ws.ws_row;
             size.cols = ws.ws_col;

@@ -240,13 +240,13 @@ impl Stream {
     }
 
     fn poll_fd(&self) -> PollFd<'_> {
-        // SAFETY: both descriptors are open for as long as the stream lives:
-        // one is hako's own end (held by `_pipe`), the other the caller's 0-2.
         let (fd, events) = if self.waits_to_write() {
             (self.to, PollFlags::POLLOUT)
         } else {
             (self.from, PollFlags::POLLIN)
         };
+        // SAFETY: both descriptors are open for as long as the stream lives:
+        // one is hako's own end (held by `_pipe`), the other the caller's 0-2.
         PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, events)
     }
 
