@@ -4,7 +4,8 @@
 use super::{fail, fail_with, EXIT_HAKO_ERROR};
 use crate::runtime::container::stdio::StdioPipes;
 use crate::runtime::container::{
-    self, foreground, monitor, oci, ContainerIo, ContainerSpec, RunRequest,
+    self, caller_terminal, foreground, monitor, oci, signals, ContainerIo, ContainerSpec,
+    RunRequest,
 };
 use crate::runtime::limits::format_bytes;
 use crate::runtime::paths::Paths;
@@ -140,7 +141,7 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
             Err(e) => fail_with(&e),
         };
     }
-    if let Err(e) = foreground::block_signals() {
+    if let Err(e) = signals::block_signals() {
         return fail(EXIT_HAKO_ERROR, format!("failed to block signals: {e}"));
     }
     // Without a terminal the container gets pipes that hako relays, never
@@ -156,7 +157,7 @@ pub fn run(paths: &Paths, args: RunArgs, cgroup_parent: String) -> i32 {
         None => ContainerIo::Terminal,
     };
     let mut running =
-        match container::create_and_start(paths, &spec, foreground::terminal_size(), io) {
+        match container::create_and_start(paths, &spec, caller_terminal::terminal_size(), io) {
             Ok(running) => running,
             Err(e) => return fail_with(&e),
         };

@@ -5,7 +5,7 @@
 //! output comes back (the monitor replays its scrollback first). The detach
 //! sequence (docker's Ctrl-P Ctrl-Q by default) leaves the container running.
 
-use super::foreground::{terminal_size, RawMode};
+use super::caller_terminal::{terminal_size, RawMode};
 use crate::runtime::attach::{AttachClient, ClientMessage, ServerMessage};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};

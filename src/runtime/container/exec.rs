@@ -49,12 +49,14 @@
 //! execute, 125 anything else). Then the caller waits for `A`
 //! (`foreground::wait_pid`), relaying the terminal or the pipes.
 
+use super::caller_terminal;
 use super::control;
 use super::error::ContainerError;
 use super::fds;
 use super::foreground;
 use super::init::{drop_privileges, install_seccomp, join_cgroup, restore_signals, step_err};
 use super::oci::{self, Privileges};
+use super::signals::{self, handled_signals};
 use super::spec::SpecError;
 use super::stdio::{HostEnds, StdioPipes};
 use super::SetupError;
@@ -117,8 +119,8 @@ pub fn exec(
     container: &ContainerState,
     request: &ExecRequest,
 ) -> Result<i32, ContainerError> {
-    foreground::block_signals().map_err(ContainerError::io("block signals"))?;
-    let process = start(paths, container, request, foreground::terminal_size())?;
+    signals::block_signals().map_err(ContainerError::io("block signals"))?;
+    let process = start(paths, container, request, caller_terminal::terminal_size())?;
     foreground::wait_pid(process.pid, process.pty, request.interactive, process.pipes).map_err(
         |source| ContainerError::LostCommand {
             container: container.name.clone(),
@@ -129,7 +131,7 @@ pub fn exec(
 
 /// Starts `request` in the container and returns once the command has been
 /// executed (or failed to be). The caller then waits for `pid` (and relays
-/// `pty`). The caller should have blocked `foreground::handled_signals()` so
+/// `pty`). The caller should have blocked `signals::handled_signals()` so
 /// no SIGCHLD is lost. Refused (one error) in a multi-threaded caller: the
 /// forked processes allocate memory and enter namespaces.
 pub fn start(
@@ -427,12 +429,8 @@ fn join_steps(ctx: &JoinContext) -> Result<(Pid, OwnedFd), SetupError> {
         let _ = nix::unistd::close(fd);
     }
     setsid().map_err(|e| step_err("start a new session", e))?;
-    sigprocmask(
-        SigmaskHow::SIG_SETMASK,
-        Some(&foreground::handled_signals()),
-        None,
-    )
-    .map_err(|e| step_err("block signals", e))?;
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&handled_signals()), None)
+        .map_err(|e| step_err("block signals", e))?;
     nix::sys::prctl::set_pdeathsig(Signal::SIGHUP)
         .map_err(|e| step_err("set the parent-death signal", e))?;
     if getppid() != ctx.caller {
@@ -470,7 +468,7 @@ fn join_steps(ctx: &JoinContext) -> Result<(Pid, OwnedFd), SetupError> {
 /// Step 9: passes the handled signals on to `B` until it ends, and returns
 /// its status as a shell gives it.
 fn relay_signals(command: Pid) -> i32 {
-    let signals = foreground::handled_signals();
+    let signals = handled_signals();
     loop {
         match signals.wait() {
             Ok(Signal::SIGCHLD) => loop {

@@ -10,45 +10,19 @@
 //! Signals are received through a signalfd, so the loop handles them in
 //! order with the terminal's input and output, with no signal handlers.
 
+use super::caller_terminal::RawMode;
 use super::lifecycle::RunningContainer;
+use super::signals::{finish_waiting, handled_signals, next_signal};
 use super::stdio::{self, HostEnds};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::termios::{self, SetArg, Termios};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use portable_pty::{MasterPty, PtySize};
+use portable_pty::MasterPty;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-
-/// The signals hako takes over while a container runs in the foreground.
-pub fn handled_signals() -> SigSet {
-    let mut set = SigSet::empty();
-    for sig in [
-        Signal::SIGCHLD,
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-        Signal::SIGWINCH,
-    ] {
-        set.add(sig);
-    }
-    set
-}
-
-/// Blocks the handled signals so none is lost between starting the container
-/// and starting to wait. Call before `create_and_start`; the container's first
-/// process unblocks them for itself.
-pub fn block_signals() -> io::Result<()> {
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&handled_signals()), None)?;
-    Ok(())
-}
 
 /// Lets a closed output pipe end the process quietly (the default for Unix
 /// tools) instead of Rust's ignored SIGPIPE turning it into an error.
@@ -58,51 +32,6 @@ pub fn default_sigpipe() {
     // SAFETY: installing the default disposition registers no handler.
     let _ =
         unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
-}
-
-/// The size of the calling terminal, or 80x24 when there is none.
-pub fn terminal_size() -> PtySize {
-    let mut size = PtySize {
-        rows: 24,
-        cols: 80,
-        pixel_width: 0,
-        pixel_height: 0,
-    };
-    // SAFETY: winsize is plain integers, for which all zeroes is a value.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    for fd in [1, 0, 2] {
-        // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which is
-        // valid and writable; on failure (not a terminal) it writes nothing.
-        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0 {
-            size.rows = ws.ws_row;
-            size.cols = ws.ws_col;
-            break;
-        }
-    }
-    size
-}
-
-/// Puts the calling terminal in raw mode and restores it when dropped, also
-/// when a panic unwinds through it.
-pub(crate) struct RawMode {
-    saved: Termios,
-}
-
-impl RawMode {
-    pub(crate) fn enable() -> Option<RawMode> {
-        let stdin = io::stdin();
-        let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
-        let mut raw = saved.clone();
-        termios::cfmakeraw(&mut raw);
-        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).ok()?;
-        Some(RawMode { saved })
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        let _ = termios::tcsetattr(io::stdin().as_fd(), SetArg::TCSADRAIN, &self.saved);
-    }
 }
 
 /// Waits for the container's command to end and returns its exit code as a
@@ -137,66 +66,6 @@ pub fn wait_pid(
                 return Ok(code);
             }
         },
-    }
-}
-
-/// The container's exit code once a relay is done: the one already reaped, or
-/// the next, taking signals (and forwarding them) until it comes.
-pub(super) fn finish_waiting(
-    exit_code: Option<i32>,
-    pid: Pid,
-    signals: &SignalFd,
-) -> io::Result<i32> {
-    if let Some(code) = exit_code {
-        return Ok(code);
-    }
-    loop {
-        if let Some(code) = next_signal(pid, signals, None)? {
-            return Ok(code);
-        }
-    }
-}
-
-/// Handles one signal: forwards it, resizes the PTY, or reaps the container.
-/// Returns the exit code once the container's PID 1 has ended.
-pub(super) fn next_signal(
-    pid: Pid,
-    signals: &SignalFd,
-    pty: Option<&dyn portable_pty::MasterPty>,
-) -> io::Result<Option<i32>> {
-    let Some(info) = signals.read_signal()? else {
-        return Ok(None);
-    };
-    let Ok(signal) = Signal::try_from(info.ssi_signo as i32) else {
-        return Ok(None);
-    };
-    match signal {
-        Signal::SIGCHLD => reap(pid),
-        Signal::SIGWINCH => {
-            if let Some(pty) = pty {
-                let _ = pty.resize(terminal_size());
-            }
-            Ok(None)
-        }
-        other => {
-            let _ = kill(pid, other);
-            Ok(None)
-        }
-    }
-}
-
-fn reap(pid: Pid) -> io::Result<Option<i32>> {
-    loop {
-        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(Some(code)),
-            Ok(WaitStatus::Signaled(_, sig, _)) => {
-                return Ok(Some(crate::runtime::exit_code::killed_by(sig as i32)))
-            }
-            Ok(WaitStatus::StillAlive) => return Ok(None),
-            Ok(_) => continue,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! - `fds`: no descriptor of hako's reaches the command; its cwd is inside the container.
 
 pub mod attach_session;
+pub mod caller_terminal;
 pub mod control;
 pub mod error;
 pub mod exec;
@@ -30,6 +31,7 @@ pub mod mounts;
 pub mod network;
 pub mod oci;
 pub mod resolve;
+pub mod signals;
 pub mod spec;
 pub mod stdio;
 

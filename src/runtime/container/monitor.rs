@@ -12,10 +12,10 @@
 //! on `attach.sock`, and records how the container ended.
 
 use super::error::ContainerError;
-use super::foreground::{block_signals, handled_signals, next_signal};
 use super::lifecycle::{create_and_start, finish, ContainerIo, RunningContainer};
 use super::logs::LogWriter;
 use super::oci;
+use super::signals::{block_signals, handled_signals, next_signal};
 use super::spec::ContainerSpec;
 use super::SetupError;
 use crate::runtime::attach::{self, ClientMessage, ServerMessage};

@@ -16,7 +16,7 @@
 //! caller's shell shares, so hako only waits with poll(2) and asks splice for
 //! SPLICE_F_NONBLOCK instead.
 
-use super::foreground::{finish_waiting, next_signal};
+use super::signals::{finish_waiting, next_signal};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, splice, FcntlArg, OFlag, SpliceFFlags};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
