@@ -26,6 +26,7 @@ use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::unistd::{pipe2, Pid};
+use oci_spec::runtime::LinuxNamespaceType;
 use portable_pty::{MasterPty, PtySize};
 use std::fs;
 use std::io::Read;
@@ -100,6 +101,12 @@ pub fn create_and_start(
     terminal_size: PtySize,
     io: ContainerIo,
 ) -> Result<RunningContainer, RunError> {
+    // Every mount of the set-up would otherwise be made on the host.
+    if !oci::has_namespace(&spec.oci, LinuxNamespaceType::Mount) {
+        return Err(RunError::hako(
+            "the container's spec asks for no new mount namespace; hako mounts only in one of the container's own",
+        ));
+    }
     let dir = paths.container(&spec.record.id);
     let layout = detect_layout().map_err(RunError::hako)?;
     // The compiled filter, read before anything exists; the container's
@@ -451,4 +458,37 @@ pub fn gc(paths: &Paths) -> Result<GcReport, RunError> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::container::RunRequest;
+
+    #[test]
+    fn a_spec_without_a_mount_namespace_is_refused_before_anything_exists() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let request = RunRequest {
+            image: "host".into(),
+            cgroup_parent: "hako-test-no-mntns".into(),
+            security_opt: vec!["seccomp=unconfined".into()],
+            ..RunRequest::default()
+        };
+        let mut spec = ContainerSpec::from_request(&paths, &request).unwrap();
+        let linux = spec.oci.linux_mut().as_mut().unwrap();
+        let namespaces = linux.namespaces().clone().unwrap_or_default();
+        linux.set_namespaces(Some(
+            namespaces
+                .into_iter()
+                .filter(|ns| ns.typ() != LinuxNamespaceType::Mount)
+                .collect(),
+        ));
+        let size = PtySize::default();
+        let error = create_and_start(&paths, &spec, size, ContainerIo::Terminal)
+            .err()
+            .unwrap();
+        assert!(error.message.contains("mount namespace"), "{error}");
+        assert!(!paths.containers().exists());
+    }
 }
