@@ -35,6 +35,8 @@ pub enum ContainerError {
     /// 126/127), or its report did not come whole.
     #[error(transparent)]
     Setup(#[from] ChannelError),
+    #[error("the container's spec asks for no new mount namespace; hako mounts only in one of the container's own")]
+    NoMountNamespace,
     #[error("no such container: {0}")]
     NoSuchContainer(String),
     #[error("container {0} is running: stop it first or use `hako rm -f`")]

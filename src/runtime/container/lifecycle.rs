@@ -29,6 +29,7 @@ use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::unistd::{pipe2, Pid};
+use oci_spec::runtime::LinuxNamespaceType;
 use portable_pty::{MasterPty, PtySize};
 use std::fs;
 use std::os::fd::{AsRawFd, RawFd};
@@ -74,6 +75,10 @@ pub fn create_and_start(
     terminal_size: PtySize,
     io: ContainerIo,
 ) -> Result<RunningContainer, ContainerError> {
+    // Every mount of the set-up would otherwise be made on the host.
+    if !oci::has_namespace(&spec.oci, LinuxNamespaceType::Mount) {
+        return Err(ContainerError::NoMountNamespace);
+    }
     let dir = paths.container(&spec.record.id);
     let layout = detect_layout()?;
     // The compiled filter, read before anything exists; the container's
@@ -401,4 +406,38 @@ pub fn gc(paths: &Paths) -> Result<GcReport, ContainerError> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::container::RunRequest;
+
+    #[test]
+    fn a_spec_without_a_mount_namespace_is_refused_before_anything_exists() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let request = RunRequest {
+            image: "host".into(),
+            cgroup_parent: "hako-test-no-mntns".into(),
+            security_opt: vec!["seccomp=unconfined".into()],
+            ..RunRequest::default()
+        };
+        let mut spec = ContainerSpec::from_request(&paths, &request).unwrap();
+        let linux = spec.oci.linux_mut().as_mut().unwrap();
+        let namespaces = linux.namespaces().clone().unwrap_or_default();
+        linux.set_namespaces(Some(
+            namespaces
+                .into_iter()
+                .filter(|ns| ns.typ() != LinuxNamespaceType::Mount)
+                .collect(),
+        ));
+        let size = PtySize::default();
+        let error = create_and_start(&paths, &spec, size, ContainerIo::Terminal)
+            .err()
+            .unwrap();
+        assert!(matches!(error, ContainerError::NoMountNamespace), "{error}");
+        assert_eq!(error.exit_code(), crate::runtime::exit_code::HAKO_ERROR);
+        assert!(!paths.containers().exists());
+    }
 }
