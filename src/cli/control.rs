@@ -3,7 +3,7 @@
 
 use super::run::LimitArgs;
 use super::{fail, fail_with, EXIT_HAKO_ERROR};
-use crate::runtime::container::{control, oci};
+use crate::runtime::container::{control, inspect};
 use crate::runtime::limits::{format_bytes, Limits};
 use crate::runtime::paths::Paths;
 use crate::runtime::state::{self, ContainerState};
@@ -196,7 +196,7 @@ pub fn inspect(paths: &Paths, args: InspectArgs) -> i32 {
         Ok(c) => {
             let shown: Vec<serde_json::Value> = c
                 .iter()
-                .map(|c| oci::inspect(c, &paths.container(&c.id)))
+                .map(|c| inspect::inspect(c, &paths.container(&c.id)))
                 .collect();
             println!(
                 "{}",

@@ -24,6 +24,7 @@ pub mod exec;
 pub mod fds;
 pub mod foreground;
 pub mod init;
+pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod monitor;

@@ -6,7 +6,6 @@
 //! OCI runtime assumes then (no args, no mounts, cwd `/`), and the step that
 //! needs the value reports it.
 
-use super::spec::User;
 use crate::runtime::limits::{CpuQuota, Limits, MemorySwap};
 use caps::CapsHashSet;
 use nix::sched::CloneFlags;
@@ -14,6 +13,7 @@ use oci_spec::runtime::{
     Capabilities, Capability as OciCapability, LinuxCapabilities, LinuxCpu, LinuxMemory,
     LinuxNamespaceType, LinuxPids, LinuxResources, Mount, Spec,
 };
+use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,6 +23,13 @@ use thiserror::Error;
 
 /// The Spec in a container's directory, as in a bundle.
 pub const CONFIG_FILE: &str = "config.json";
+
+/// The identity the container's processes run as (the Spec's process.user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+}
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -74,19 +81,6 @@ pub fn read_config(dir: &Path) -> Result<Spec, ConfigError> {
         source,
     })?;
     serde_json::from_slice(&bytes).map_err(|source| ConfigError::Invalid { path, source })
-}
-
-/// A container as `hako inspect` shows it: its state, and its Spec under
-/// `config` (null when the container has no config.json).
-pub fn inspect(state: &crate::runtime::state::ContainerState, dir: &Path) -> serde_json::Value {
-    let mut shown = serde_json::to_value(state).unwrap_or_default();
-    if let Some(fields) = shown.as_object_mut() {
-        let config = read_config(dir)
-            .ok()
-            .and_then(|spec| serde_json::to_value(spec).ok());
-        fields.insert("config".into(), config.unwrap_or_default());
-    }
-    shown
 }
 
 /// What the process's capability sets and identity become, for the first

@@ -4,7 +4,7 @@
 //! `ContainerSpec::from_request` validates all of it, so that bad input fails
 //! with one clear line before any directory, cgroup or process exists.
 
-use super::oci::{self, Privileges};
+use super::oci::{self, Privileges, User};
 use crate::runtime::capabilities::{self, CapabilityError};
 use crate::runtime::image::{ImageError, ImageStore};
 use crate::runtime::limits::{LimitError, Limits};
@@ -87,12 +87,6 @@ pub struct Volume {
     pub host: PathBuf,
     pub container: PathBuf,
     pub read_only: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub uid: u32,
-    pub gid: u32,
 }
 
 /// A validated container, ready to be created: the OCI runtime Spec, its one
