@@ -12,7 +12,11 @@
 //! - `control`: usage, live limits and signals for a running container.
 //! - `error`: `ContainerError`, what the functions here return, with its exit code.
 //! - `exec`: a new process inside a running container (`hako exec`).
-//! - `foreground`: waiting for a container while relaying its terminal and signals.
+//! - `foreground`: waiting for a container in the foreground, relaying its terminal.
+//! - `signals`: the signals hako takes over while it waits (forwarded, reaped, resized).
+//! - `caller_terminal`: the terminal hako was started from: its size, raw mode.
+//! - `inspect`: what `hako inspect` shows (the state and the Spec).
+//! - `resolve`: paths inside the container's root, opened by fd (openat2).
 //! - `stdio`: stdin, stdout and stderr as pipes that hako relays (without a terminal).
 //! - `fds`: no descriptor of hako's reaches the command; its cwd is inside the container.
 
