@@ -3,10 +3,26 @@
 //! `hako demo` and the dashboard's `D` both start it here.
 
 use crate::runtime::container::monitor::{self, MonitorStderr};
+use crate::runtime::container::ContainerError;
 use crate::runtime::container::RunRequest;
 use crate::runtime::container::{self, control, ContainerSpec};
 use crate::runtime::paths::Paths;
-use crate::runtime::state;
+use crate::runtime::state::{self, StateError};
+use thiserror::Error;
+
+/// Why the demo could not be started.
+#[derive(Debug, Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    List(#[from] StateError),
+    /// One demo container could not be replaced or started.
+    #[error("{name}: {source}")]
+    Container {
+        name: &'static str,
+        #[source]
+        source: ContainerError,
+    },
+}
 
 /// One demo container: its name, workload and the one limit it trips.
 pub struct Workload {
@@ -75,21 +91,24 @@ pub fn start(
     paths: &Paths,
     cgroup_parent: &str,
     stderr: MonitorStderr,
-) -> Result<Vec<DemoContainer>, String> {
-    let existing = state::list(paths).map_err(|e| e.to_string())?;
+) -> Result<Vec<DemoContainer>, DemoError> {
+    let existing = state::list(paths)?;
     let mut done = vec![];
     for workload in &WORKLOADS {
+        let failed = |source: ContainerError| DemoError::Container {
+            name: workload.name,
+            source,
+        };
         if let Some(old) = existing.iter().find(|c| c.name == workload.name) {
             if control::is_running(old) {
                 done.push(DemoContainer::AlreadyRunning(workload.name));
                 continue;
             }
-            container::remove(paths, old, true).map_err(|e| e.to_string())?;
+            container::remove(paths, old, true).map_err(failed)?;
         }
-        let failed = |e: String| format!("{}: {e}", workload.name);
         let spec = ContainerSpec::from_request(paths, &workload.request(cgroup_parent))
-            .map_err(|e| failed(e.to_string()))?;
-        monitor::run_detached_with(paths, &spec, stderr).map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| failed(e.into()))?;
+        monitor::run_detached_with(paths, &spec, stderr).map_err(failed)?;
         done.push(DemoContainer::Started(workload.name));
     }
     Ok(done)

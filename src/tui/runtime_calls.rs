@@ -118,7 +118,8 @@ pub fn run_detached(paths: &Paths, spec: &ContainerSpec) -> Result<ContainerStat
 /// Starts the demo's containers; their names, those kept as they were
 /// marked `(already running)`.
 pub fn start_demo(paths: &Paths, cgroup_parent: &str) -> Result<Vec<String>, String> {
-    let done = demo::start(paths, cgroup_parent, MonitorStderr::Discarded)?;
+    let done =
+        demo::start(paths, cgroup_parent, MonitorStderr::Discarded).map_err(|e| e.to_string())?;
     Ok(done
         .into_iter()
         .map(|c| match c {
