@@ -490,7 +490,7 @@ fn relay_signals(command: Pid) -> i32 {
 }
 
 /// The command `B`: steps 10 to 16. Never returns.
-fn command_main(ctx: &JoinContext, parent: ChildEnd) -> ! {
+fn command_main(ctx: &JoinContext, parent: ChildEnd<'_>) -> ! {
     let error = match command_steps(ctx, parent) {
         Ok(never) => match never {},
         Err(error) => error,
@@ -498,7 +498,7 @@ fn command_main(ctx: &JoinContext, parent: ChildEnd) -> ! {
     exit_with(ctx.error_pipe, &error)
 }
 
-fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, SetupError> {
+fn command_steps(ctx: &JoinContext, parent: ChildEnd<'_>) -> Result<Infallible, SetupError> {
     let plan = ctx.plan;
 
     // 10. Not dumpable until execve, as `A` (fork keeps it; said again so it

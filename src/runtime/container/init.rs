@@ -49,7 +49,7 @@ pub struct InitContext<'a> {
     /// The seccomp program, compiled by the parent; none when unconfined.
     pub seccomp: Option<&'a BpfProgram>,
     /// Tells whether the hako that cloned this process is still there.
-    pub parent: ChildEnd,
+    pub parent: ChildEnd<'a>,
 }
 
 /// Runs the set-up and executes the command. Returns only on failure, with
