@@ -11,7 +11,7 @@
 //! It stops when DIR/stop appears, and writes the number of exchanges it made
 //! to DIR/count.
 
-use nix::fcntl::{renameat2, RenameFlags};
+use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
 use std::path::Path;
 
 fn main() {
@@ -32,8 +32,14 @@ fn main() {
     let mut exchanges: u64 = 0;
     loop {
         for _ in 0..1000 {
-            renameat2(None, &real, None, &link, RenameFlags::RENAME_EXCHANGE)
-                .expect("renameat2(RENAME_EXCHANGE)");
+            renameat2(
+                AT_FDCWD,
+                &real,
+                AT_FDCWD,
+                &link,
+                RenameFlags::RENAME_EXCHANGE,
+            )
+            .expect("renameat2(RENAME_EXCHANGE)");
             exchanges += 1;
         }
         for name in [&real, &link] {

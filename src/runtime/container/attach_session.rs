@@ -12,7 +12,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 
 /// How an attach session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +152,7 @@ pub fn attach_terminal(
             })?;
         }
         if input_open && ready[2] {
-            match nix::unistd::read(stdin.as_raw_fd(), &mut buf) {
+            match nix::unistd::read(&stdin, &mut buf) {
                 Ok(0) | Err(_) => input_open = false,
                 Ok(n) => {
                     let (forward, detach) = scan_detach(&buf[..n], detach_keys, &mut matched);

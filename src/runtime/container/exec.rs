@@ -81,7 +81,7 @@ use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// What a user asks to run, in their own words (the CLI's flags).
@@ -187,9 +187,9 @@ pub fn start(
                 .into_iter()
                 .collect(),
         },
-        terminal: terminal.as_ref().map(|fd| fd.as_raw_fd()),
+        terminal: terminal.as_ref().map(|fd| fd.as_fd()),
         stdio: pipes.as_ref().map(StdioPipes::container_fds),
-        error_pipe: error_write.as_raw_fd(),
+        error_pipe: error_write.as_fd(),
         caller: nix::unistd::getpid(),
     };
     clone::ensure_single_threaded("fork the exec process")?;
@@ -360,15 +360,10 @@ fn open_terminal(size: PtySize) -> Result<(Box<dyn MasterPty + Send>, OwnedFd), 
 }
 
 fn open_fd(path: &Path, flags: OFlag) -> Result<OwnedFd, ContainerError> {
-    open(path, flags | OFlag::O_CLOEXEC, Mode::empty())
-        .map(|fd| {
-            // SAFETY: `open` just returned this descriptor and nothing else owns it.
-            unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
-        })
-        .map_err(|source| ContainerError::Open {
-            path: path.to_path_buf(),
-            source,
-        })
+    open(path, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| ContainerError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What `A` and `B` need, prepared by the caller before fork.
@@ -380,12 +375,12 @@ struct JoinContext<'a> {
     /// not for `A` or `B`.
     caller_ends: Vec<RawFd>,
     /// The PTY's slave side, with `-t`.
-    terminal: Option<RawFd>,
+    terminal: Option<BorrowedFd<'a>>,
     /// Without `-t`: the command's stdin (a pipe, or /dev/null without `-i`),
     /// stdout and stderr (pipes).
-    stdio: Option<[RawFd; 3]>,
+    stdio: Option<[BorrowedFd<'a>; 3]>,
     /// Write end of the error pipe; closed by `B`'s execve (O_CLOEXEC).
-    error_pipe: RawFd,
+    error_pipe: BorrowedFd<'a>,
     /// The caller, to notice it died before `A` asked to be told.
     caller: Pid,
 }
@@ -404,7 +399,7 @@ fn joiner_main(ctx: &JoinContext) -> ! {
         .chain(stdio)
         .flatten()
     {
-        let _ = nix::unistd::close(fd);
+        let _ = nix::unistd::close(fd.as_raw_fd());
     }
     let code = relay_signals(command);
     // SAFETY: _exit ends the process without running the caller's atexit
@@ -493,7 +488,7 @@ fn relay_signals(command: Pid) -> i32 {
 }
 
 /// The command `B`: steps 10 to 16. Never returns.
-fn command_main(ctx: &JoinContext, parent: ChildEnd) -> ! {
+fn command_main(ctx: &JoinContext, parent: ChildEnd<'_>) -> ! {
     let error = match command_steps(ctx, parent) {
         Ok(never) => match never {},
         Err(error) => error,
@@ -501,7 +496,7 @@ fn command_main(ctx: &JoinContext, parent: ChildEnd) -> ! {
     exit_with(ctx.error_pipe, &error)
 }
 
-fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, SetupError> {
+fn command_steps(ctx: &JoinContext, parent: ChildEnd<'_>) -> Result<Infallible, SetupError> {
     let plan = ctx.plan;
 
     // 10. Not dumpable until execve, as `A` (fork keeps it; said again so it
@@ -543,7 +538,12 @@ fn command_steps(ctx: &JoinContext, parent: ChildEnd) -> Result<Infallible, Setu
 /// session's controlling terminal. Without: the pipes the caller relays.
 fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
     if let Some(fd) = ctx.terminal {
-        stdio::attach_terminal(fd, &"the terminal")
+        stdio::attach_terminal(fd, &"the terminal")?;
+        // From here on the terminal is 0-2 only, as in the first process.
+        if fd.as_raw_fd() > 2 {
+            let _ = nix::unistd::close(fd.as_raw_fd());
+        }
+        Ok(())
     } else if let Some(fds) = ctx.stdio {
         stdio::attach_pipes(fds)
     } else {
@@ -552,10 +552,8 @@ fn attach_stdio(ctx: &JoinContext) -> Result<(), SetupError> {
 }
 
 /// Sends the failure to the caller over the error pipe and exits with its code.
-fn exit_with(error_pipe: RawFd, error: &SetupError) -> ! {
-    // SAFETY: the pipe's write end is open in this process until it exits.
-    let pipe = unsafe { BorrowedFd::borrow_raw(error_pipe) };
-    let _ = SetupSender::new(pipe).failed(error);
+fn exit_with(error_pipe: BorrowedFd, error: &SetupError) -> ! {
+    let _ = SetupSender::new(error_pipe).failed(error);
     // SAFETY: as in `joiner_main`.
     unsafe { libc::_exit(error.exit_code) }
 }

@@ -5,10 +5,10 @@
 
 use super::SetupError;
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, openat2, FcntlArg, FdFlag, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag, AT_FDCWD};
 use nix::sys::stat::{mkdirat, Mode};
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path};
 
 /// Marks every descriptor above 2 close-on-exec, so that nothing hako holds
@@ -40,8 +40,10 @@ fn mark_each_below_limit() -> Result<(), SetupError> {
         .map_err(|e| SetupError::new(format!("failed to read the open-files limit: {e}")))?;
     let limit = soft.min(1 << 20) as i32;
     for fd in 3..limit {
-        // EBADF: not open.
-        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+        // Most of these numbers are not open, which a BorrowedFd may not
+        // stand for: the raw call, whose EBADF for them is ignored.
+        // SAFETY: F_SETFD takes an int and touches no memory.
+        let _ = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
     Ok(())
 }
@@ -64,19 +66,19 @@ pub fn create_workdir(workdir: &Path) -> Result<(), SetupError> {
         )),
     }
     };
-    let mut dir = open_dir(libc::AT_FDCWD, OsStr::new("/")).map_err(failed)?;
+    let mut dir = open_dir(AT_FDCWD, OsStr::new("/")).map_err(failed)?;
     for part in workdir.components() {
         let name = match part {
             Component::RootDir | Component::CurDir => continue,
             other => other.as_os_str(),
         };
-        dir = match open_dir(dir.as_raw_fd(), name) {
+        dir = match open_dir(dir.as_fd(), name) {
             Err(Errno::ENOENT) => {
-                match mkdirat(Some(dir.as_raw_fd()), name, Mode::from_bits_truncate(0o755)) {
+                match mkdirat(&dir, name, Mode::from_bits_truncate(0o755)) {
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(e) => return Err(failed(e)),
                 }
-                open_dir(dir.as_raw_fd(), name).map_err(failed)?
+                open_dir(dir.as_fd(), name).map_err(failed)?
             }
             other => other.map_err(failed)?,
         };
@@ -84,13 +86,11 @@ pub fn create_workdir(workdir: &Path) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn open_dir(dir: RawFd, name: &OsStr) -> Result<OwnedFd, Errno> {
+fn open_dir(dir: BorrowedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
     let how = OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    let fd = openat2(dir, name, how)?;
-    // SAFETY: openat2 just returned this descriptor and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    openat2(dir, name, how)
 }
 
 /// Enters `workdir` and checks that the result is inside the container's

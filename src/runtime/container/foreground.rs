@@ -22,7 +22,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 use portable_pty::MasterPty;
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 /// Lets a closed output pipe end the process quietly (the default for Unix
 /// tools) instead of Rust's ignored SIGPIPE turning it into an error.
@@ -87,8 +87,8 @@ fn relay_terminal(
     // hako from reading its output (both would wait for ever). Input that
     // the PTY does not take yet waits in `pending`, and hako reads no more of
     // its own stdin until it has gone.
-    let flags = OFlag::from_bits_truncate(fcntl(master_fd, FcntlArg::F_GETFL)?);
-    fcntl(master_fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    let flags = OFlag::from_bits_truncate(fcntl(master, FcntlArg::F_GETFL)?);
+    fcntl(master, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     let stdin = io::stdin();
     let mut stdout = io::stdout();
     let mut buf = vec![0u8; 64 * 1024];
@@ -129,7 +129,7 @@ fn relay_terminal(
         let master_writable = revents(&fds[1]).contains(PollFlags::POLLOUT);
         let stdin_ready = read_stdin && revents(&fds[2]).intersects(readable);
         if master_readable {
-            match nix::unistd::read(master_fd, &mut buf) {
+            match nix::unistd::read(master, &mut buf) {
                 Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
                 Ok(0) | Err(_) => output_open = false, // EIO: every slave is closed.
                 Ok(n) => {
@@ -148,7 +148,7 @@ fn relay_terminal(
             }
         }
         if stdin_ready {
-            match nix::unistd::read(stdin.as_raw_fd(), &mut buf) {
+            match nix::unistd::read(&stdin, &mut buf) {
                 Ok(0) | Err(_) => forward_input = false,
                 Ok(n) => pending.extend_from_slice(&buf[..n]),
             }

@@ -28,7 +28,7 @@ use oci_spec::runtime::LinuxNamespaceType;
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
 use std::path::PathBuf;
 
 /// What the first process needs to know, prepared by the parent before clone.
@@ -43,13 +43,13 @@ pub struct InitContext<'a> {
     /// Descriptors for stdin, stdout and stderr without a terminal: pipes
     /// that hako (foreground) or the monitor (detached) relays, and /dev/null
     /// for stdin without `-i`. Never the caller's own.
-    pub stdio: Option<[RawFd; 3]>,
+    pub stdio: Option<[BorrowedFd<'a>; 3]>,
     /// Write end of the error pipe; closed by `execve` (O_CLOEXEC) on success.
-    pub error_pipe: RawFd,
+    pub error_pipe: BorrowedFd<'a>,
     /// The seccomp program, compiled by the parent; none when unconfined.
     pub seccomp: Option<&'a BpfProgram>,
     /// Tells whether the hako that cloned this process is still there.
-    pub parent: ChildEnd,
+    pub parent: ChildEnd<'a>,
 }
 
 /// Runs the set-up and executes the command. Returns only on failure, with
@@ -59,9 +59,7 @@ pub fn container_main(ctx: &InitContext) -> isize {
         Ok(never) => match never {},
         Err(error) => error,
     };
-    // SAFETY: the fd is the pipe's write end, open in this process until exit.
-    let pipe = unsafe { BorrowedFd::borrow_raw(ctx.error_pipe) };
-    let _ = SetupSender::new(pipe).failed(&error);
+    let _ = SetupSender::new(ctx.error_pipe).failed(&error);
     error.exit_code as isize
 }
 
@@ -192,7 +190,11 @@ fn attach_stdio(ctx: &InitContext) -> Result<(), SetupError> {
     if let Some(slave) = &ctx.tty_slave {
         let fd = open(slave.as_path(), OFlag::O_RDWR, Mode::empty())
             .map_err(|e| step_err(&format!("open the terminal {}", slave.display()), e))?;
-        stdio::attach_terminal(fd, &slave.display())?;
+        stdio::attach_terminal(fd.as_fd(), &slave.display())?;
+        // Opened as one of 0-2 (closed in hako), it stays as that one.
+        if fd.as_raw_fd() <= 2 {
+            let _ = fd.into_raw_fd();
+        }
     } else if let Some(fds) = ctx.stdio {
         stdio::attach_pipes(fds)?;
     } else {

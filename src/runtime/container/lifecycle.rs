@@ -32,7 +32,7 @@ use nix::unistd::{pipe2, Pid};
 use oci_spec::runtime::LinuxNamespaceType;
 use portable_pty::{MasterPty, PtySize};
 use std::fs;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -59,12 +59,12 @@ pub struct ExitOutcome {
 /// Where a container reads and writes. Never hako's own descriptors: the
 /// container could reopen them through /proc/self/fd (issue 8).
 #[derive(Debug, Clone, Copy)]
-pub enum ContainerIo {
+pub enum ContainerIo<'a> {
     /// With `-t`: the container's PTY.
     Terminal,
     /// Without: descriptors for stdin, stdout and stderr, pipes that the
     /// foreground hako or the monitor relays (`stdio::StdioPipes`).
-    Fds([RawFd; 3]),
+    Fds([BorrowedFd<'a>; 3]),
 }
 
 /// Creates the container described by `spec` and starts its command.
@@ -73,7 +73,7 @@ pub fn create_and_start(
     paths: &Paths,
     spec: &ContainerSpec,
     terminal_size: PtySize,
-    io: ContainerIo,
+    io: ContainerIo<'_>,
 ) -> Result<RunningContainer, ContainerError> {
     // Every mount of the set-up would otherwise be made on the host.
     if !oci::has_namespace(&spec.oci, LinuxNamespaceType::Mount) {
@@ -147,7 +147,7 @@ pub fn create_and_start(
             ContainerIo::Terminal => None,
             ContainerIo::Fds(fds) => Some(fds),
         },
-        error_pipe: error_write.as_raw_fd(),
+        error_pipe: error_write.as_fd(),
         seccomp: seccomp.as_ref(),
         parent: parent_link.child_end(),
     };

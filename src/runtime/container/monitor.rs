@@ -28,12 +28,12 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::waitpid;
-use nix::unistd::{dup2, fork, pipe2, setsid, ForkResult};
+use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout, fork, pipe2, setsid, ForkResult};
 use portable_pty::PtySize;
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
@@ -173,14 +173,14 @@ fn start_and_serve(paths: &Paths, spec: &ContainerSpec) -> Result<(), ContainerE
         pipe2(OFlag::O_CLOEXEC).map_err(ContainerError::syscall("create a pipe"))?;
     let null = File::open("/dev/null").map_err(ContainerError::path("open", "/dev/null"))?;
     let stdin_fd = if spec.record.interactive {
-        stdin_read.as_raw_fd()
+        stdin_read.as_fd()
     } else {
-        null.as_raw_fd()
+        null.as_fd()
     };
     let container_io = if oci::terminal(&spec.oci) {
         ContainerIo::Terminal
     } else {
-        ContainerIo::Fds([stdin_fd, output_write.as_raw_fd(), output_write.as_raw_fd()])
+        ContainerIo::Fds([stdin_fd, output_write.as_fd(), output_write.as_fd()])
     };
     let signals = SignalFd::with_flags(&handled_signals(), SfdFlags::SFD_CLOEXEC)
         .map_err(ContainerError::syscall("create a signalfd"))?;
@@ -266,23 +266,24 @@ fn container_io_ends(
         None => (output_pipe, interactive.then_some(stdin_pipe)),
         Some(pty) => {
             let fd = pty.as_raw_fd().expect("a unix pty has a descriptor");
-            // `fd` is open for as long as `pty` lives; dup gives this monitor
-            // its own descriptors of the same PTY master, close-on-exec as
-            // every descriptor of hako's.
+            // SAFETY: `fd` is the PTY master's, open for as long as `pty`
+            // lives, which outlives this borrow.
+            let master = unsafe { BorrowedFd::borrow_raw(fd) };
+            // The monitor's own descriptors of the same PTY master,
+            // close-on-exec as every descriptor of hako's (F_DUPFD_CLOEXEC).
             let dup = || {
-                fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3))
-                    // SAFETY: dup returned a new descriptor that nothing else owns.
-                    .map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
-                    .map_err(ContainerError::syscall("dup the PTY"))
+                master
+                    .try_clone_to_owned()
+                    .map_err(ContainerError::io("dup the PTY"))
             };
             (dup()?, Some(dup()?))
         }
     };
     for fd in std::iter::once(&output).chain(input.as_ref()) {
-        let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)
+        let flags = fcntl(fd, FcntlArg::F_GETFL)
             .map_err(ContainerError::syscall("read descriptor flags"))?;
         fcntl(
-            fd.as_raw_fd(),
+            fd,
             FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
         )
         .map_err(ContainerError::syscall("make a descriptor non-blocking"))?;
@@ -312,9 +313,9 @@ fn detach_stdio(dir: &Path) {
         .append(true)
         .open(dir.join("monitor.log"));
     if let (Ok(null), Ok(log)) = (File::open("/dev/null"), log) {
-        let _ = dup2(null.as_raw_fd(), 0);
-        let _ = dup2(log.as_raw_fd(), 1);
-        let _ = dup2(log.as_raw_fd(), 2);
+        let _ = dup2_stdin(&null);
+        let _ = dup2_stdout(&log);
+        let _ = dup2_stderr(&log);
     }
 }
 
@@ -426,7 +427,7 @@ impl Monitor {
     /// Reads what the container wrote; false once it can write no more.
     fn forward_output(&mut self) -> bool {
         let mut buf = [0u8; 64 * 1024];
-        match nix::unistd::read(self.output.as_raw_fd(), &mut buf) {
+        match nix::unistd::read(&self.output, &mut buf) {
             Err(Errno::EAGAIN) | Err(Errno::EINTR) => true,
             Ok(0) | Err(_) => false, // EOF, or EIO: every slave is closed.
             Ok(n) => {

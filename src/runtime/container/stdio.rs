@@ -75,8 +75,8 @@ impl StdioPipes {
     }
 
     /// The descriptors the container gets as 0, 1 and 2.
-    pub fn container_fds(&self) -> [RawFd; 3] {
-        self.container.each_ref().map(|fd| fd.as_raw_fd())
+    pub fn container_fds(&self) -> [BorrowedFd<'_>; 3] {
+        self.container.each_ref().map(|fd| fd.as_fd())
     }
 
     /// hako's own ends, which a process forked to start the command (exec's
@@ -103,7 +103,7 @@ impl StdioPipes {
 /// pipe-max-size or the user's pipe budget may refuse: the default size then).
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
-    let _ = fcntl(write.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32));
+    let _ = fcntl(&write, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32));
     Ok((read, write))
 }
 
@@ -192,6 +192,22 @@ enum Owned {
     To(OwnedFd),
 }
 
+impl Owned {
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Owned::From(fd) | Owned::To(fd) => fd.as_fd(),
+        }
+    }
+
+    /// The stream's source and destination, `caller` being the other end.
+    fn ends<'a>(&'a self, caller: BorrowedFd<'a>) -> (BorrowedFd<'a>, BorrowedFd<'a>) {
+        match self {
+            Owned::From(pipe) => (pipe.as_fd(), caller),
+            Owned::To(pipe) => (caller, pipe.as_fd()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Open,
@@ -200,10 +216,10 @@ enum Flow {
 
 /// One direction: from `from` to `to`, one of which is the caller's fd.
 struct Stream {
-    from: RawFd,
-    to: RawFd,
+    /// The caller's 0, 1 or 2, open for as long as hako runs.
+    caller: BorrowedFd<'static>,
     /// hako's own end, closed with the stream.
-    _pipe: OwnedFd,
+    pipe: Owned,
     splice: bool,
     /// Bytes read but not written yet (read/write only).
     pending: Vec<u8>,
@@ -212,24 +228,17 @@ struct Stream {
 }
 
 impl Stream {
-    fn new(caller: BorrowedFd, pipe: Owned) -> io::Result<Stream> {
-        let (from, to, pipe) = match pipe {
-            Owned::From(pipe) => (pipe.as_raw_fd(), caller.as_raw_fd(), pipe),
-            Owned::To(pipe) => (caller.as_raw_fd(), pipe.as_raw_fd(), pipe),
-        };
+    fn new(caller: BorrowedFd<'static>, pipe: Owned) -> io::Result<Stream> {
         // hako's own end is non-blocking; the caller's stays as it is.
-        let flags = OFlag::from_bits_truncate(fcntl(pipe.as_raw_fd(), FcntlArg::F_GETFL)?);
-        fcntl(
-            pipe.as_raw_fd(),
-            FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK),
-        )?;
+        let own = pipe.fd();
+        let flags = OFlag::from_bits_truncate(fcntl(own, FcntlArg::F_GETFL)?);
+        fcntl(own, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
         Ok(Stream {
-            from,
-            to,
-            _pipe: pipe,
+            caller,
+            pipe,
             // A terminal is relayed with read/write, as a terminal expects
             // (splice on a tty is refused or line-disciplined differently).
-            splice: !isatty(caller.as_raw_fd()).unwrap_or(false),
+            splice: !isatty(caller).unwrap_or(false),
             pending: Vec::new(),
             destination_full: false,
         })
@@ -240,25 +249,17 @@ impl Stream {
     }
 
     fn poll_fd(&self) -> PollFd<'_> {
-        let (fd, events) = if self.waits_to_write() {
-            (self.to, PollFlags::POLLOUT)
+        let (from, to) = self.pipe.ends(self.caller);
+        if self.waits_to_write() {
+            PollFd::new(to, PollFlags::POLLOUT)
         } else {
-            (self.from, PollFlags::POLLIN)
-        };
-        // SAFETY: both descriptors are open for as long as the stream lives:
-        // one is hako's own end (held by `_pipe`), the other the caller's 0-2.
-        PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, events)
+            PollFd::new(from, PollFlags::POLLIN)
+        }
     }
 
     /// Moves what can be moved now, without blocking on hako's end.
     fn transfer(&mut self) -> Flow {
-        // SAFETY: as in `poll_fd`.
-        let (from, to) = unsafe {
-            (
-                BorrowedFd::borrow_raw(self.from),
-                BorrowedFd::borrow_raw(self.to),
-            )
-        };
+        let (from, to) = self.pipe.ends(self.caller);
         if self.splice {
             let flags = SpliceFFlags::SPLICE_F_NONBLOCK | SpliceFFlags::SPLICE_F_MOVE;
             return match splice(from, None, to, None, PIPE_SIZE, flags) {
@@ -286,7 +287,7 @@ impl Stream {
         }
         if self.pending.is_empty() {
             let mut buf = vec![0u8; CHUNK];
-            match nix::unistd::read(self.from, &mut buf) {
+            match nix::unistd::read(from, &mut buf) {
                 Ok(0) => return Flow::Closed,
                 Ok(n) => self.pending.extend_from_slice(&buf[..n]),
                 Err(Errno::EAGAIN) | Err(Errno::EINTR) => return Flow::Open,

@@ -11,6 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use nix::fcntl::AT_FDCWD;
 use nix::sys::stat::{utimensat, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 
@@ -43,7 +44,14 @@ pub(super) fn apply(path: &Path, attrs: &Attrs, chown: bool, symlink: bool) -> i
 /// Sets access and modification time without following a final symlink.
 pub(super) fn set_mtime(path: &Path, sec: i64, nsec: i64) -> io::Result<()> {
     let time = TimeSpec::new(sec, nsec);
-    utimensat(None, path, &time, &time, UtimensatFlags::NoFollowSymlink).map_err(io::Error::from)
+    utimensat(
+        AT_FDCWD,
+        path,
+        &time,
+        &time,
+        UtimensatFlags::NoFollowSymlink,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Sets one extended attribute on `path` itself (not a symlink's target:

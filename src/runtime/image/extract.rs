@@ -29,7 +29,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use nix::fcntl::AtFlags;
+use nix::fcntl::{AtFlags, AT_FDCWD};
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 use nix::unistd::linkat;
 
@@ -278,9 +278,9 @@ impl Extractor<'_> {
             // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never
             // what it points to.
             linkat(
-                None,
+                AT_FDCWD,
                 &self.root.join(target_rel),
-                None,
+                AT_FDCWD,
                 &dst,
                 AtFlags::empty(),
             )

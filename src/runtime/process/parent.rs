@@ -14,7 +14,7 @@ use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::unistd::pipe2;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -35,12 +35,12 @@ pub struct ParentLink {
     write: OwnedFd,
 }
 
-/// The link as the child sees it: descriptor numbers valid in its copy of
-/// the parent's descriptor table.
+/// The link as the child sees it: the same descriptors, in its copy of the
+/// parent's descriptor table.
 #[derive(Debug, Clone, Copy)]
-pub struct ChildEnd {
-    read: RawFd,
-    parent_write: RawFd,
+pub struct ChildEnd<'a> {
+    read: BorrowedFd<'a>,
+    parent_write: BorrowedFd<'a>,
 }
 
 impl ParentLink {
@@ -50,10 +50,10 @@ impl ParentLink {
         Ok(ParentLink { read, write })
     }
 
-    pub fn child_end(&self) -> ChildEnd {
+    pub fn child_end(&self) -> ChildEnd<'_> {
         ChildEnd {
-            read: self.read.as_raw_fd(),
-            parent_write: self.write.as_raw_fd(),
+            read: self.read.as_fd(),
+            parent_write: self.write.as_fd(),
         }
     }
 
@@ -64,11 +64,11 @@ impl ParentLink {
     }
 }
 
-impl ChildEnd {
+impl ChildEnd<'_> {
     /// First thing in the child: let go of its copy of the parent's end, or
     /// the pipe would never hang up.
     pub fn close_parent_end(&self) {
-        let _ = nix::unistd::close(self.parent_write);
+        let _ = nix::unistd::close(self.parent_write.as_raw_fd());
     }
 
     /// After the uid/gid switch: ask for `signal` again when the parent dies,
@@ -84,9 +84,7 @@ impl ChildEnd {
 
 /// Whether the pipe whose read end is `read` has hung up (nothing is ever
 /// written to it, so readable means the same).
-fn parent_gone(read: RawFd) -> Result<bool, ParentError> {
-    // SAFETY: the caller's read end stays open until its execve.
-    let read = unsafe { BorrowedFd::borrow_raw(read) };
+fn parent_gone(read: BorrowedFd) -> Result<bool, ParentError> {
     let mut fds = [PollFd::new(read, PollFlags::POLLIN)];
     poll(&mut fds, PollTimeout::ZERO).map_err(ParentError::Poll)?;
     Ok(fds[0]
@@ -106,6 +104,6 @@ mod tests {
         // One process plays both sides here: the read end stays open.
         let ParentLink { read: keep, write } = link;
         drop(write);
-        assert!(parent_gone(keep.as_raw_fd()).unwrap());
+        assert!(parent_gone(keep.as_fd()).unwrap());
     }
 }

@@ -22,7 +22,7 @@
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, AtFlags, FcntlArg, SealFlag};
-use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+use nix::sys::memfd::{memfd_create, MFdFlags};
 use nix::sys::statfs::{fstatfs, OVERLAYFS_SUPER_MAGIC};
 use nix::sys::statvfs::{fstatvfs, FsFlags};
 use rustix::fs::{Mode, OFlags};
@@ -74,7 +74,7 @@ pub enum SealError {
 /// Whether `file` is a memfd holding all of `SEALS`. A regular file has no
 /// seals at all (F_GET_SEALS fails with EINVAL).
 fn is_sealed(file: &File) -> bool {
-    fcntl(file.as_raw_fd(), FcntlArg::F_GET_SEALS)
+    fcntl(file, FcntlArg::F_GET_SEALS)
         .is_ok_and(|bits| SealFlag::from_bits_truncate(bits).contains(SEALS))
 }
 
@@ -126,18 +126,12 @@ pub fn reexec_from_sealed_exe() -> Result<(), SealError> {
         // Any failure, of the set-up or of the exec itself (which returns
         // before the new image replaces this one), leaves the memfd copy.
         if let Ok(view) = read_only_overlay_view(&exe) {
-            let _ = nix::unistd::execveat(
-                Some(view.as_raw_fd()),
-                c"",
-                &args,
-                &env,
-                AtFlags::AT_EMPTY_PATH,
-            );
+            let _ = nix::unistd::execveat(&view, c"", &args, &env, AtFlags::AT_EMPTY_PATH);
         }
     }
     let copy = sealed_copy(exe)?;
     // execveat(2) with AT_EMPTY_PATH is what fexecve(3) does on Linux.
-    let errno = match nix::unistd::fexecve(copy.as_raw_fd(), &args, &env) {
+    let errno = match nix::unistd::fexecve(&copy, &args, &env) {
         Ok(never) => match never {},
         Err(errno) => errno,
     };
@@ -201,11 +195,11 @@ fn read_only_overlay_view(exe: &File) -> io::Result<OwnedFd> {
 /// A memfd named "hako" holding the bytes of `exe`, with all of `SEALS`.
 fn sealed_copy(mut exe: File) -> Result<OwnedFd, SealError> {
     let name: &CStr = c"hako";
-    let flags = MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING;
+    let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
     // MFD_EXEC says the copy is to be executed: where vm.memfd_noexec is 1,
     // a memfd made without it is sealed non-executable (memfd_create(2)).
     // Kernels before 6.3 do not know the flag (EINVAL) and execute any memfd.
-    let exec = MemFdCreateFlag::from_bits_retain(libc::MFD_EXEC);
+    let exec = MFdFlags::from_bits_retain(libc::MFD_EXEC);
     let fd = match memfd_create(name, flags | exec) {
         Err(Errno::EINVAL) => memfd_create(name, flags),
         made => made,
@@ -213,7 +207,7 @@ fn sealed_copy(mut exe: File) -> Result<OwnedFd, SealError> {
     .map_err(SealError::Create)?;
     let mut memfd = File::from(fd);
     std::io::copy(&mut exe, &mut memfd).map_err(SealError::Copy)?;
-    fcntl(memfd.as_raw_fd(), FcntlArg::F_ADD_SEALS(SEALS)).map_err(SealError::Seal)?;
+    fcntl(&memfd, FcntlArg::F_ADD_SEALS(SEALS)).map_err(SealError::Seal)?;
     Ok(OwnedFd::from(memfd))
 }
 
