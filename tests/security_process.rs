@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{status_field, wait_for, TestEnv, HAKO};
+use common::{copy_program, status_field, wait_for, TestEnv, HAKO};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ impl HakoCopy {
             .tempdir()
             .unwrap();
         let path = dir.path().join("hako");
-        std::fs::copy(HAKO, &path).unwrap();
+        copy_program(Path::new(HAKO), &path);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         HakoCopy {
@@ -310,9 +310,12 @@ fn a_container_cannot_read_the_operators_session_keyring() {
     let key = key.to_string();
 
     let bin = tempfile::tempdir().unwrap();
-    std::fs::copy(attack_keyring_program(), bin.path().join("attack_keyring"))
-        .expect("examples/attack_keyring is built by `cargo test` (with --test, run `cargo build --examples` first)");
     let program = bin.path().join("attack_keyring");
+    assert!(
+        attack_keyring_program().exists(),
+        "examples/attack_keyring is built by `cargo test` (with --test, run `cargo build --examples` first)"
+    );
+    copy_program(&attack_keyring_program(), &program);
 
     // The same program outside any container reads the key: the test can fail.
     let host = Command::new(&program).arg(&key).output().unwrap();

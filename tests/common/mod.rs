@@ -271,3 +271,22 @@ pub fn status_field(stdout: &str, field: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Copies a program that the test then runs. `cp` writes it, not this
+/// process: a file this process holds open for writing can be inherited by a
+/// child another test thread forks at that moment, and executing the copy
+/// then fails with ETXTBSY until that child has exec'd.
+#[allow(dead_code)]
+pub fn copy_program(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp runs");
+    assert!(
+        status.success(),
+        "cp {} {} failed",
+        from.display(),
+        to.display()
+    );
+}
