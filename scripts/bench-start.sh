@@ -20,11 +20,14 @@
 # Environment:
 #   RUNS=40        timed runs per command (after 5 warmup runs)
 #   JSON_OUT=FILE  keep a copy of hyperfine's JSON export
+#   HAKO_BASELINE=PATH  also time another hako binary (say, main's release
+#                  build) in the same run, to see what a change costs
 set -euo pipefail
 
 RUNS=${RUNS:-40}
 WARMUP=5
 JSON_OUT=${JSON_OUT:-}
+HAKO_BASELINE=${HAKO_BASELINE:-}
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -180,6 +183,12 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
 
 log "importing it into $HAKO_ROOT"
 "$HAKO" --root "$HAKO_ROOT" image import busybox "$ROOTFS" >&2
+if [[ -n $HAKO_BASELINE ]]; then
+    [[ -x $HAKO_BASELINE ]] || die "HAKO_BASELINE=$HAKO_BASELINE is not an executable"
+    # A root of its own: the two builds may keep their state differently.
+    BASELINE_ROOT="$WORK/hako-baseline-root"
+    "$HAKO_BASELINE" --root "$BASELINE_ROOT" image import busybox "$ROOTFS" >&2
+fi
 
 # --- 3. OCI bundles for crun and runc on the same rootfs -----------------------
 # Limits match the hako command line: 64 MiB memory, 1 CPU, 64 pids. The cgroup
@@ -276,6 +285,12 @@ try_command crun yes crun run --bundle "$CRUN_BUNDLE" "$CRUN_ID"
 try_command "hako seccomp default" yes "${HAKO_RUN[@]}" busybox /bin/true
 try_command "hako seccomp podman" yes "${HAKO_RUN[@]}" --security-opt "seccomp=$DOCKER_PROFILE" \
     busybox /bin/true
+if [[ -n $HAKO_BASELINE ]]; then
+    BASELINE_RUN=("$HAKO_BASELINE" --root "$BASELINE_ROOT" run --rm --memory 64m --cpus 1 --pids-limit 64)
+    try_command "baseline hako" yes "${BASELINE_RUN[@]}" --security-opt seccomp=unconfined \
+        busybox /bin/true
+    try_command "baseline hako seccomp default" yes "${BASELINE_RUN[@]}" busybox /bin/true
+fi
 try_command "crun seccomp podman" yes crun run --bundle "$CRUN_SECCOMP_BUNDLE" "$CRUN_SECCOMP_ID"
 try_command runc yes runc run --bundle "$RUNC_BUNDLE" "$RUNC_ID"
 # Floor: namespaces and a chroot, no cgroups, no runtime.

@@ -48,3 +48,45 @@ fn config_json_is_the_spec_inspect_shows() {
     assert_eq!(env.hako(&["rm", "kept"]).code, 0);
     env.assert_clean();
 }
+
+#[test]
+fn exec_enters_a_container_made_before_config_json_from_its_state() {
+    // A container an older hako made has no config.json; its state keeps the
+    // user, environment, working directory and capabilities exec needs.
+    let env = TestEnv::new();
+    let out = env.hako(&[
+        "run",
+        "-d",
+        "--name",
+        "older",
+        "-u",
+        "1000:50",
+        "-e",
+        "GREETING=hello",
+        "-w",
+        "/tmp",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = env.inspect("older")["id"].as_str().unwrap().to_string();
+    let probe = [
+        "exec",
+        "older",
+        "sh",
+        "-c",
+        "echo $(id -u):$(id -g) $GREETING $(pwd)",
+    ];
+    let with_config = env.hako(&probe);
+    assert_eq!(with_config.code, 0, "{}", with_config.stderr);
+    assert_eq!(with_config.stdout.trim(), "1000:50 hello /tmp");
+
+    std::fs::remove_file(env.containers_dir().join(&id).join("config.json")).unwrap();
+    let from_state = env.hako(&probe);
+    assert_eq!(from_state.code, 0, "{}", from_state.stderr);
+    assert_eq!(from_state.stdout, with_config.stdout);
+
+    assert_eq!(env.hako(&["rm", "-f", "older"]).code, 0);
+    env.assert_clean();
+}

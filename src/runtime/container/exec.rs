@@ -55,7 +55,7 @@ use super::error::ContainerError;
 use super::fds;
 use super::foreground;
 use super::init::{drop_privileges, install_seccomp, join_cgroup, restore_signals, step_err};
-use super::oci::{self, Privileges};
+use super::oci::{self, ConfigError, Privileges, User};
 use super::signals::{self, handled_signals};
 use super::spec::SpecError;
 use super::stdio::{HostEnds, StdioPipes};
@@ -69,6 +69,7 @@ use crate::runtime::process::setup_channel::{SetupReceiver, SetupSender};
 use crate::runtime::process::{command, stdio};
 use crate::runtime::seccomp::{self, BpfProgram};
 use crate::runtime::state::{self, ContainerState, StateError};
+use caps::{Capability, CapsHashSet};
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{setns, CloneFlags};
@@ -83,6 +84,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// What a user asks to run, in their own words (the CLI's flags).
 #[derive(Debug, Clone, Default)]
@@ -247,25 +249,18 @@ impl ExecPlan {
             Some(p) if !p.is_empty() => p.clone(),
             _ => return Err(SpecError::EmptyCommand.into()),
         };
-        // What the container was made with is its config.json, not the
-        // copies in its state.
-        let config = oci::read_config(container_dir)?;
+        let made_with = MadeWith::read(container, container_dir)?;
         let user = match request.user.as_deref() {
             Some(text) => super::spec::parse_user(text)?,
-            None => oci::user(&config),
+            None => made_with.user,
         };
         let workdir = match request.workdir.as_deref() {
-            None => oci::cwd(&config).to_path_buf(),
+            None => made_with.cwd,
             Some(w) if w.starts_with('/') => PathBuf::from(w),
             Some(w) => return Err(SpecError::BadWorkdir(w.to_string()).into()),
         };
-        let env = build_env(oci::env(&config), &request.env, request.tty)?;
-        let kept = oci::privileges(&config)
-            .map_err(|source| ContainerError::BadConfig {
-                container: container.name.clone(),
-                source,
-            })?
-            .bounding;
+        let env = build_env(&made_with.env, &request.env, request.tty)?;
+        let kept = made_with.kept;
         let to_c =
             |s: &String| CString::new(s.as_str()).map_err(|_| ContainerError::NulByte(s.clone()));
         Ok(ExecPlan {
@@ -280,7 +275,55 @@ impl ExecPlan {
     }
 }
 
-/// `UID`, `UID:GID` (numbers) or `root`; the gid defaults to the uid.
+/// What an exec starts from: the container's user, working directory,
+/// environment and kept capabilities.
+struct MadeWith {
+    user: User,
+    cwd: PathBuf,
+    env: Vec<String>,
+    kept: CapsHashSet,
+}
+
+impl MadeWith {
+    /// From the container's config.json, the one description of what it was
+    /// made with; for a container an older hako made (no config.json), from
+    /// the copies its state kept, so that it can still be entered.
+    fn read(container: &ContainerState, dir: &Path) -> Result<MadeWith, ContainerError> {
+        let bad_config = |source| ContainerError::BadConfig {
+            container: container.name.clone(),
+            source,
+        };
+        match oci::read_config(dir) {
+            Ok(config) => Ok(MadeWith {
+                user: oci::user(&config),
+                cwd: oci::cwd(&config).to_path_buf(),
+                env: oci::env(&config).to_vec(),
+                kept: oci::privileges(&config).map_err(bad_config)?.bounding,
+            }),
+            Err(ConfigError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                let kept = container
+                    .capabilities
+                    .iter()
+                    .map(|name| {
+                        Capability::from_str(name)
+                            .map_err(|_| bad_config(ConfigError::UnknownCapability(name.clone())))
+                    })
+                    .collect::<Result<CapsHashSet, _>>()?;
+                Ok(MadeWith {
+                    user: User {
+                        uid: container.user.0,
+                        gid: container.user.1,
+                    },
+                    cwd: PathBuf::from(&container.workdir),
+                    env: container.env.clone(),
+                    kept,
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
 /// The container's environment, then TERM=xterm with a terminal, then the
 /// user's `-e`, each replacing an entry with the same key.
 fn build_env(base: &[String], extra: &[String], tty: bool) -> Result<Vec<String>, ContainerError> {

@@ -134,6 +134,16 @@ fn mount_options(mount: &Mount) -> Result<MountOptions, SetupError> {
             other => data.push(other),
         }
     }
+    // A bind has no filesystem to take data: an option hako does not know
+    // (`nosymfollow`, a propagation such as `rslave`) would be dropped, and the
+    // mount would give less than the Spec asked for.
+    if bind && !data.is_empty() {
+        return Err(SetupError::new(format!(
+            "bind mount on {}: option {} is not supported",
+            mount.destination().display(),
+            data.join(",")
+        )));
+    }
     Ok(MountOptions {
         flags,
         data: (!data.is_empty()).then(|| data.join(",")),
@@ -331,5 +341,15 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.message.contains("rbind"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_bind_option_hako_does_not_know_is_refused_not_dropped() {
+        for option in ["nosymfollow", "rslave", "shared"] {
+            let error = mount_options(&with_options("bind", &["bind", "ro", option]))
+                .err()
+                .unwrap();
+            assert!(error.message.contains(option), "{}", error.message);
+        }
     }
 }

@@ -117,21 +117,24 @@ impl Privileges {
 }
 
 /// The five capability sets of `privileges`, as OCI writes them.
-pub fn linux_capabilities(privileges: &Privileges) -> LinuxCapabilities {
-    let to_oci = |set: &CapsHashSet| -> Capabilities {
+/// A capability oci-spec has no name for is refused, never left out: the
+/// container would otherwise keep less than its seccomp filter was made for.
+pub fn linux_capabilities(privileges: &Privileges) -> Result<LinuxCapabilities, ConfigError> {
+    let to_oci = |set: &CapsHashSet| -> Result<Capabilities, ConfigError> {
         set.iter()
-            .filter_map(|cap| {
-                serde_json::from_value(serde_json::Value::String(cap.to_string())).ok()
+            .map(|cap| {
+                serde_json::from_value(serde_json::Value::String(cap.to_string()))
+                    .map_err(|_| ConfigError::UnknownCapability(cap.to_string()))
             })
             .collect()
     };
     let mut sets = LinuxCapabilities::default();
-    sets.set_bounding(Some(to_oci(&privileges.bounding)))
-        .set_permitted(Some(to_oci(&privileges.effective)))
-        .set_effective(Some(to_oci(&privileges.effective)))
+    sets.set_bounding(Some(to_oci(&privileges.bounding)?))
+        .set_permitted(Some(to_oci(&privileges.effective)?))
+        .set_effective(Some(to_oci(&privileges.effective)?))
         .set_inheritable(Some(Capabilities::new()))
         .set_ambient(Some(Capabilities::new()));
-    sets
+    Ok(sets)
 }
 
 fn from_oci(set: Option<&Capabilities>) -> Result<CapsHashSet, ConfigError> {
@@ -356,5 +359,28 @@ pub fn limits(spec: &Spec) -> Limits {
         memory_swap,
         cpu,
         pids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_capability_hako_knows_has_an_oci_name_and_comes_back() {
+        let all = caps::all();
+        let privileges = Privileges {
+            bounding: all.clone(),
+            effective: all.clone(),
+            uid: 0,
+            gid: 0,
+            additional_gids: vec![0],
+        };
+        let sets = linux_capabilities(&privileges).unwrap();
+        assert_eq!(sets.bounding().as_ref().map(|s| s.len()), Some(all.len()));
+        assert_eq!(from_oci(sets.bounding().as_ref()).unwrap(), all);
+        assert_eq!(from_oci(sets.effective().as_ref()).unwrap(), all);
+        assert!(sets.inheritable().as_ref().is_some_and(|s| s.is_empty()));
+        assert!(sets.ambient().as_ref().is_some_and(|s| s.is_empty()));
     }
 }

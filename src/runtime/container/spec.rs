@@ -25,6 +25,8 @@ pub enum SpecError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Seccomp(#[from] SeccompError),
+    #[error(transparent)]
+    Config(#[from] super::oci::ConfigError),
     #[error("invalid --volume {0:?}: use HOSTDIR:CTRDIR or HOSTDIR:CTRDIR:ro with absolute paths")]
     BadVolume(String),
     #[error("--volume source {0} does not exist on the host")]
@@ -218,7 +220,7 @@ impl ContainerSpec {
             .set_args(Some(command))
             .set_env(Some(env))
             .set_cwd(workdir)
-            .set_capabilities(Some(oci::linux_capabilities(&privileges)))
+            .set_capabilities(Some(oci::linux_capabilities(&privileges)?))
             .set_rlimits(None)
             .set_no_new_privileges(Some(true));
 

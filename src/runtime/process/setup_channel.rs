@@ -46,6 +46,8 @@ pub enum ChannelError {
     Closed { from: &'static str },
     #[error("{from} sent a truncated report ({received} bytes)")]
     Truncated { from: &'static str, received: usize },
+    #[error("{from} sent a report longer than {MAX_REPORT} bytes")]
+    TooLong { from: &'static str },
     #[error("{from} sent a bad report: {header:?}")]
     Garbled { from: &'static str, header: String },
     #[error("{from} sent a bad report: {source}")]
@@ -103,6 +105,11 @@ impl<'fd> SetupSender<'fd> {
     }
 }
 
+/// The most a report may hold. The longest real one is a started
+/// container's state (a few KiB, more with a long environment); reading no
+/// further means a writer gone wrong cannot make the waiting hako grow.
+const MAX_REPORT: u64 = 4 << 20;
+
 /// The reading end, in the hako that waits. The report is read to the end of
 /// the stream: the writer's exit or its `execve` ends it.
 pub struct SetupReceiver {
@@ -121,12 +128,16 @@ impl SetupReceiver {
     /// The message, or `None` when the channel closed empty.
     pub fn recv(mut self) -> Result<Option<SetupMessage>, ChannelError> {
         let mut bytes = Vec::new();
-        self.file
+        (&mut self.file)
+            .take(MAX_REPORT + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| ChannelError::Read {
                 from: self.from,
                 source,
             })?;
+        if bytes.len() as u64 > MAX_REPORT {
+            return Err(ChannelError::TooLong { from: self.from });
+        }
         decode(&bytes, self.from)
     }
 
@@ -191,7 +202,18 @@ fn decode(bytes: &[u8], from: &'static str) -> Result<Option<SetupMessage>, Chan
     let number = |word: &str| word.parse::<usize>().map_err(|_| garbled());
     let (length, message) = match words.as_slice() {
         ["failed", code, length] => {
+            // Only the codes a set-up reports: a writer gone wrong must not
+            // turn a failure into a success (0) or a signal's code.
             let code: i32 = code.parse().map_err(|_| garbled())?;
+            if ![
+                exit_code::HAKO_ERROR,
+                exit_code::CANNOT_EXECUTE,
+                exit_code::NOT_FOUND,
+            ]
+            .contains(&code)
+            {
+                return Err(garbled());
+            }
             (number(length)?, Some(code))
         }
         ["started", length] => (number(length)?, None),
@@ -313,6 +335,9 @@ mod tests {
             b"started 2\n{}",
             b"\xff\xfe\nabc",
             b"hello 3\nabc",
+            // Codes a set-up never reports: not a success, not a signal's.
+            b"failed 0 3\nabc",
+            b"failed 137 3\nabc",
         ] {
             let error = raw(garbled).unwrap_err();
             assert!(
@@ -324,6 +349,24 @@ mod tests {
             );
             assert_eq!(error.exit_code(), exit_code::HAKO_ERROR);
         }
+    }
+
+    #[test]
+    fn a_report_longer_than_the_bound_is_refused_without_reading_it_all() {
+        let (read, write_end) = pipe2(OFlag::O_CLOEXEC).unwrap();
+        // Twice the bound, from a thread: a pipe holds only 64 KiB at a time.
+        let writer = std::thread::spawn(move || {
+            let mut file = File::from(write_end);
+            let chunk = vec![b'x'; 1 << 16];
+            for _ in 0..(2 * MAX_REPORT / chunk.len() as u64) {
+                if std::io::Write::write_all(&mut file, &chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let error = SetupReceiver::new(read, FROM).recv().unwrap_err();
+        assert!(matches!(error, ChannelError::TooLong { .. }), "{error:?}");
+        writer.join().unwrap();
     }
 
     #[test]

@@ -122,13 +122,16 @@ impl Manager for V2Cgroup {
 
     fn kill(&self) -> Result<(), CgroupError> {
         let dir = self.dir();
-        if kill::write_kill(&dir)? == kill::Killed::Written
-            && kill::wait_until_empty(&dir, REMOVE_WAIT).is_ok()
-        {
-            return Ok(());
+        // Done only once the kernel says the cgroup is empty; a refused write, a
+        // wait that timed out or could not be had all go on to the loop below.
+        if let Ok(kill::Killed::Written) = kill::write_kill(&dir) {
+            if let Ok(true) = kill::wait_until_empty(&dir, REMOVE_WAIT) {
+                return Ok(());
+            }
         }
-        // A kernel before 5.14 (or no inotify to wait with): one SIGKILL per process
-        // found in cgroup.procs, looked up again until none is left.
+        // A kernel before 5.14 (or no inotify to wait with, or processes still
+        // there): one SIGKILL per process found in cgroup.procs, looked up again
+        // until none is left.
         dirs::kill_all(std::slice::from_ref(&dir), || {}, || {}).map(drop)
     }
 
