@@ -380,38 +380,41 @@ pub fn resolve(paths: &Paths, key: &str) -> Result<ContainerState, StateError> {
     }
 }
 
+/// A container in the state it has just after `reserve`, for the runtime's
+/// unit tests (one fixture instead of a struct literal in each test module).
+#[cfg(test)]
+pub(crate) fn sample(id: &str, name: &str) -> ContainerState {
+    ContainerState {
+        id: id.into(),
+        name: name.into(),
+        image: "busybox".into(),
+        command: vec!["sh".into()],
+        hostname: id[..12].into(),
+        status: Status::Created,
+        pid: None,
+        exit_code: None,
+        oom_killed: false,
+        created: now(),
+        started: None,
+        finished: None,
+        limits: Limits::default(),
+        cgroup_layout: CgroupLayout::V1,
+        cgroup_parent: "hako".into(),
+        capabilities: vec![],
+        auto_remove: false,
+        env: vec![],
+        user: (0, 0),
+        workdir: "/".into(),
+        tty: false,
+        interactive: false,
+        monitor_pid: None,
+        seccomp: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(id: &str, name: &str) -> ContainerState {
-        ContainerState {
-            id: id.into(),
-            name: name.into(),
-            image: "busybox".into(),
-            command: vec!["sh".into()],
-            hostname: id[..12].into(),
-            status: Status::Created,
-            pid: None,
-            exit_code: None,
-            oom_killed: false,
-            created: now(),
-            started: None,
-            finished: None,
-            limits: Limits::default(),
-            cgroup_layout: CgroupLayout::V1,
-            cgroup_parent: "hako".into(),
-            capabilities: vec![],
-            auto_remove: false,
-            env: vec![],
-            user: (0, 0),
-            workdir: "/".into(),
-            tty: false,
-            interactive: false,
-            monitor_pid: None,
-            seccomp: None,
-        }
-    }
 
     #[test]
     fn resolves_by_id_name_and_unique_prefix() {

@@ -289,32 +289,13 @@ mod tests {
     }
 
     fn running_state(limits: Limits) -> ContainerState {
-        ContainerState {
-            id: "c1".into(),
-            name: "web".into(),
-            image: "busybox".into(),
-            command: vec!["sh".into()],
-            hostname: "c1".into(),
-            status: Status::Running,
-            pid: Some(1),
-            exit_code: None,
-            oom_killed: false,
-            created: 0,
-            started: Some(0),
-            finished: None,
-            limits,
-            cgroup_layout: crate::runtime::cgroup::CgroupLayout::V2,
-            cgroup_parent: "hako".into(),
-            capabilities: vec![],
-            auto_remove: false,
-            env: vec![],
-            user: (0, 0),
-            workdir: "/".into(),
-            tty: false,
-            interactive: false,
-            monitor_pid: None,
-            seccomp: None,
-        }
+        let mut running = state::sample("c1c1c1c1c1c1-0000", "web");
+        running.status = Status::Running;
+        running.pid = Some(1);
+        running.started = Some(0);
+        running.limits = limits;
+        running.cgroup_layout = crate::runtime::cgroup::CgroupLayout::V2;
+        running
     }
 
     #[test]
