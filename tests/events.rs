@@ -364,6 +364,7 @@ fn container_state(id: &str, name: &str) -> ContainerState {
         interactive: false,
         monitor_pid: None,
         seccomp: None,
+        oom_kills_at_sigkill: None,
     }
 }
 

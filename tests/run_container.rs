@@ -461,3 +461,53 @@ fn a_terminal_is_given_with_t() {
     assert!(stdout.contains("console=yes"), "{stdout}");
     env.assert_clean();
 }
+
+#[test]
+fn a_stop_after_an_exec_was_oom_killed_is_no_oom_kill() {
+    // Issue 10: an exec'd process OOM-killed, then `hako stop` (SIGKILL after the
+    // grace, as PID 1 ignores SIGTERM): the container's 137 is the stop's.
+    let env = TestEnv::new();
+    let out = env.hako(&[
+        "run", "-d", "--name", "box", "--memory", "16m", "busybox", "sleep", "1000",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let hog = env.hako(&["exec", "box", "tail", "/dev/zero"]);
+    assert_eq!(hog.code, 137, "{}", hog.stderr);
+    assert_eq!(env.hako(&["stop", "-t", "1", "box"]).code, 0);
+    wait_for("the exit", Duration::from_secs(10), || {
+        env.inspect("box")["status"] == "exited"
+    });
+    let shown = env.inspect("box");
+    assert_eq!(shown["exit_code"], 137);
+    assert_eq!(
+        shown["oom_killed"], false,
+        "noted {}",
+        shown["oom_kills_at_sigkill"]
+    );
+    let events = env.hako(&["events", "box"]);
+    assert!(
+        events.stdout.contains("exited with code 137") && !events.stdout.contains("OOM killed)"),
+        "{}",
+        events.stdout
+    );
+
+    // The control: a PID 1 that the kernel kills for memory still says so.
+    let out = env.hako(&[
+        "run",
+        "-d",
+        "--name",
+        "hog",
+        "--memory",
+        "16m",
+        "busybox",
+        "tail",
+        "/dev/zero",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    wait_for("the OOM kill", Duration::from_secs(30), || {
+        env.inspect("hog")["status"] == "exited"
+    });
+    assert_eq!(env.inspect("hog")["oom_killed"], true);
+    assert_eq!(env.hako(&["rm", "box", "hog"]).code, 0);
+    env.assert_clean();
+}

@@ -238,7 +238,7 @@ pub fn kill(paths: &Paths, args: KillArgs) -> i32 {
     };
     let mut code = 0;
     for c in containers {
-        match control::send_signal(&c, signal) {
+        match control::send_signal(paths, &c, signal) {
             Ok(()) => println!("{}", c.id),
             Err(e) => code = fail_with(&e),
         }
@@ -253,7 +253,7 @@ pub fn stop(paths: &Paths, args: StopArgs) -> i32 {
     };
     let mut code = 0;
     for c in containers {
-        match control::stop(&c, Duration::from_secs(args.time)) {
+        match control::stop(paths, &c, Duration::from_secs(args.time)) {
             Ok(()) => println!("{}", c.id),
             Err(e) => code = fail_with(&e),
         }

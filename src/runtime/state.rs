@@ -113,6 +113,12 @@ pub struct ContainerState {
     /// before hako had seccomp.
     #[serde(default)]
     pub seccomp: Option<SeccompProfile>,
+    /// The cgroup's OOM-kill count when hako itself last sent the container
+    /// SIGKILL (`stop` after its grace, `kill`, `rm -f`): a 137 exit is an
+    /// OOM kill only if the count rose past it, not because an `exec`'d
+    /// process was OOM-killed earlier.
+    #[serde(default)]
+    pub oom_kills_at_sigkill: Option<u64>,
 }
 
 fn root_dir() -> String {
@@ -155,6 +161,7 @@ impl ContainerState {
             interactive: record.interactive,
             monitor_pid: None,
             seccomp: Some(record.seccomp.profile.clone()),
+            oom_kills_at_sigkill: None,
         }
     }
 }
@@ -409,6 +416,7 @@ pub(crate) fn sample(id: &str, name: &str) -> ContainerState {
         interactive: false,
         monitor_pid: None,
         seccomp: None,
+        oom_kills_at_sigkill: None,
     }
 }
 

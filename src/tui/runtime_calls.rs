@@ -129,12 +129,12 @@ pub fn start_demo(paths: &Paths, cgroup_parent: &str) -> Result<Vec<String>, Str
         .collect())
 }
 
-pub fn stop(container: &ContainerState) -> Result<(), String> {
-    control::stop(container, STOP_GRACE).map_err(|e| e.to_string())
+pub fn stop(paths: &Paths, container: &ContainerState) -> Result<(), String> {
+    control::stop(paths, container, STOP_GRACE).map_err(|e| e.to_string())
 }
 
-pub fn kill(container: &ContainerState) -> Result<(), String> {
-    control::send_signal(container, Signal::SIGKILL).map_err(|e| e.to_string())
+pub fn kill(paths: &Paths, container: &ContainerState) -> Result<(), String> {
+    control::send_signal(paths, container, Signal::SIGKILL).map_err(|e| e.to_string())
 }
 
 pub fn remove(paths: &Paths, container: &ContainerState) -> Result<(), String> {

@@ -89,11 +89,11 @@ pub fn perform(paths: &Paths, job: Job) -> Report {
         }),
         Job::Stop(c) => {
             container_id = Some(c.id.clone());
-            runtime_calls::stop(&c).map(|()| format!("stopped {}", c.name))
+            runtime_calls::stop(paths, &c).map(|()| format!("stopped {}", c.name))
         }
         Job::Kill(c) => {
             container_id = Some(c.id.clone());
-            runtime_calls::kill(&c).map(|()| format!("sent SIGKILL to {}", c.name))
+            runtime_calls::kill(paths, &c).map(|()| format!("sent SIGKILL to {}", c.name))
         }
         Job::Remove(c) => runtime_calls::remove(paths, &c).map(|()| format!("removed {}", c.name)),
         Job::Update { container, change } => {

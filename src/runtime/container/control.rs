@@ -178,9 +178,16 @@ fn update_limits_of(
 }
 
 /// Sends a signal to the container's first process.
-pub fn send_signal(container: &ContainerState, signal: Signal) -> Result<(), ContainerError> {
+pub fn send_signal(
+    paths: &Paths,
+    container: &ContainerState,
+    signal: Signal,
+) -> Result<(), ContainerError> {
     require_running(container)?;
     let pid = Pid::from_raw(container.pid.unwrap_or_default());
+    if signal == Signal::SIGKILL {
+        note_sigkill(paths, container);
+    }
     kill(pid, signal).map_err(|source| ContainerError::Signal {
         signal,
         container: container.name.clone(),
@@ -191,7 +198,11 @@ pub fn send_signal(container: &ContainerState, signal: Signal) -> Result<(), Con
 /// SIGTERM, then SIGKILL if the container is still running after `grace`.
 /// A PID 1 without a SIGTERM handler ignores SIGTERM, hence the second step.
 /// Returns once the first process is gone.
-pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), ContainerError> {
+pub fn stop(
+    paths: &Paths,
+    container: &ContainerState,
+    grace: Duration,
+) -> Result<(), ContainerError> {
     if !is_running(container) {
         return Ok(());
     }
@@ -200,12 +211,32 @@ pub fn stop(container: &ContainerState, grace: Duration) -> Result<(), Container
     if wait_gone(pid, grace) {
         return Ok(());
     }
+    note_sigkill(paths, container);
     let _ = kill(pid, Signal::SIGKILL);
     if wait_gone(pid, Duration::from_secs(10)) {
         Ok(())
     } else {
         Err(ContainerError::DidNotStop(container.name.clone()))
     }
+}
+
+/// Notes, before hako sends SIGKILL, how many OOM kills the container's
+/// cgroup has seen: its 137 is then told apart from the kernel's OOM kill
+/// (`lifecycle::finish`). Best effort: without the note the exit is judged by
+/// the counter alone, as before.
+fn note_sigkill(paths: &Paths, container: &ContainerState) {
+    if let Ok(count) = cgroup_of(container).and_then(|c| Ok(c.oom_kills()?)) {
+        let _ = state::modify(&paths.container(&container.id), |s| {
+            s.oom_kills_at_sigkill = Some(count);
+        });
+    }
+}
+
+/// Whether a container that exited with `exit_code` was killed by the
+/// kernel's OOM killer: SIGKILL (137), and an OOM kill in its cgroup that
+/// hako's own SIGKILL (noted as `at_sigkill`) does not account for.
+pub fn killed_by_oom(exit_code: i32, oom_kills: u64, at_sigkill: Option<u64>) -> bool {
+    exit_code == crate::runtime::exit_code::KILLED_BY_SIGKILL && oom_kills > at_sigkill.unwrap_or(0)
 }
 
 fn wait_gone(pid: Pid, within: Duration) -> bool {
@@ -296,6 +327,20 @@ mod tests {
         running.limits = limits;
         running.cgroup_layout = crate::runtime::cgroup::CgroupLayout::V2;
         running
+    }
+
+    #[test]
+    fn a_sigkill_is_an_oom_kill_only_past_the_count_hako_noted() {
+        // The kernel killed it: SIGKILL, and the counter moved.
+        assert!(killed_by_oom(137, 1, None));
+        // hako's stop or kill came after an earlier OOM kill of another process.
+        assert!(!killed_by_oom(137, 1, Some(1)));
+        // An OOM kill after hako's note still counts.
+        assert!(killed_by_oom(137, 2, Some(1)));
+        // No OOM kill, or not SIGKILL: never.
+        assert!(!killed_by_oom(137, 0, None));
+        assert!(!killed_by_oom(0, 3, None));
+        assert!(!killed_by_oom(143, 3, Some(0)));
     }
 
     #[test]

@@ -264,8 +264,14 @@ pub fn finish(mut container: RunningContainer, exit_code: i32) -> ExitOutcome {
     }
     let oom_kills = container.cgroup.oom_kills().unwrap_or(0);
     // A process killed for memory exits with SIGKILL (137); the counter tells
-    // it was the kernel's OOM killer and not a `kill -9`.
-    let oom_killed = oom_kills > 0 && exit_code == crate::runtime::exit_code::KILLED_BY_SIGKILL;
+    // it was the kernel's OOM killer and not a `kill -9`, unless the kills it
+    // counts came before hako's own SIGKILL (an exec'd process OOM-killed,
+    // then `hako stop`): that note is in the state file, written by the hako
+    // that stopped it.
+    let at_sigkill = state::read(&container.dir)
+        .ok()
+        .and_then(|s| s.oom_kills_at_sigkill);
+    let oom_killed = super::control::killed_by_oom(exit_code, oom_kills, at_sigkill);
     let (id, name) = (&container.state.id, &container.state.name);
     let exited = EventKind::Exit {
         code: exit_code,
