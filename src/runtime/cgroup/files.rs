@@ -136,6 +136,12 @@ pub(super) fn limit(path: &Path) -> Result<Option<u64>, CgroupError> {
     parse_limit(&text).ok_or_else(|| parse_error(path, &text))
 }
 
+/// A limit as the cgroup2-style files (and v1's pids.max) take it: the number, or
+/// `max` for none; the writing side of `limit`.
+pub(super) fn limit_text(limit: Option<u64>) -> String {
+    limit.map_or_else(|| "max".to_string(), |n| n.to_string())
+}
+
 /// `Some(limit)` for a well-formed limit (`Some(None)` meaning "no limit").
 pub(super) fn parse_limit(text: &str) -> Option<Option<u64>> {
     match text.trim() {

@@ -31,10 +31,7 @@ impl Controller for Pids {
         limits: &Limits,
         files: &mut LimitWriter,
     ) -> Result<(), CgroupError> {
-        let value = limits
-            .pids
-            .map_or_else(|| "max".to_string(), |n| n.to_string());
-        files.write(&dir.join("pids.max"), &value)
+        files.write(&dir.join("pids.max"), &files::limit_text(limits.pids))
     }
 
     fn stats(&self, dir: &Path, stats: &mut CgroupStats) -> Result<(), CgroupError> {

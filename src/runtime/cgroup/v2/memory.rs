@@ -26,10 +26,7 @@ impl Controller for Memory {
         limits: &Limits,
         files: &mut LimitWriter,
     ) -> Result<(), CgroupError> {
-        let memory = limits
-            .memory
-            .map_or_else(|| "max".to_string(), |b| b.to_string());
-        files.write(&dir.join("memory.max"), &memory)?;
+        files.write(&dir.join("memory.max"), &files::limit_text(limits.memory))?;
         let swap_max = dir.join("memory.swap.max");
         if swap_max.exists() {
             files.write(&swap_max, &swap_value(limits))?;
@@ -50,10 +47,11 @@ impl Controller for Memory {
 }
 
 fn swap_value(limits: &Limits) -> String {
-    match (limits.memory, limits.memory_and_swap()) {
-        (Some(memory), Some(total)) => total.saturating_sub(memory).to_string(),
-        _ => "max".to_string(),
-    }
+    let swap = match (limits.memory, limits.memory_and_swap()) {
+        (Some(memory), Some(total)) => Some(total.saturating_sub(memory)),
+        _ => None,
+    };
+    files::limit_text(swap)
 }
 
 pub(super) fn oom_kills(dir: &Path) -> Result<u64, CgroupError> {
