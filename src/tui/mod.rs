@@ -274,7 +274,7 @@ fn carry_out(
                     sink,
                 ),
             };
-            if let Some(session) = app.sessions.get_mut(&key) {
+            if let Some(session) = app.panes.sessions.get_mut(&key) {
                 session.set_input(input);
             }
         }

@@ -34,13 +34,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .border_style(theme::border(false))
         .title(title);
     let rows = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = if app.alerts.is_empty() {
+    let lines: Vec<Line> = if app.alerts.list.is_empty() {
         vec![Line::from(Span::styled(
             "No limit has tripped since the dashboard started.",
             theme::dim(),
         ))]
     } else {
         app.alerts
+            .list
             .iter()
             .take(rows)
             .map(|alert| {

@@ -105,7 +105,7 @@ pub fn inner(area: Rect) -> Rect {
 pub fn dashboard(frame: &mut Frame, app: &App) -> DrawnAreas {
     let area = frame.area();
     let rows = app.visible().len();
-    let Some(areas) = layout(area, rows, app.pane_open, app.focus == Focus::Pane) else {
+    let Some(areas) = layout(area, rows, app.panes.open, app.panes.focus == Focus::Pane) else {
         let note = format!(
             "hako: the window is {}x{}; make it at least {MIN_WIDTH}x{MIN_HEIGHT}. q quits.",
             area.width, area.height

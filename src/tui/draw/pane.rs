@@ -64,7 +64,7 @@ pub fn notice(sample: Option<&Sample>, session: Option<&Session>) -> Option<Stri
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let focused = app.focus == Focus::Pane;
+    let focused = app.panes.focus == Focus::Pane;
     let sample = app.selected_sample();
     let session = app.pane_session();
     let name = sample.map_or("terminal", |s| s.state.name.as_str());

@@ -214,10 +214,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> (Rect, usize) {
     if visible.is_empty() {
         let message = if !app.loaded {
             vec![Line::from("reading containers…")]
-        } else if !app.filter.is_empty() {
+        } else if !app.table.filter.is_empty() {
             vec![Line::from(format!(
                 "no container matches \"{}\" (Esc clears the filter)",
-                app.filter
+                app.table.filter
             ))]
         } else {
             vec![
@@ -246,8 +246,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> (Rect, usize) {
     let header = Row::new(columns.iter().map(|c| {
         let mut title = c.title().to_string();
         let mut style = Style::default().add_modifier(Modifier::BOLD);
-        if c.sorted_by(app.sort) {
-            title.push_str(if app.sort_descending { " ▼" } else { " ▲" });
+        if c.sorted_by(app.table.sort) {
+            title.push_str(if app.table.sort_descending {
+                " ▼"
+            } else {
+                " ▲"
+            });
             style = style.fg(theme::ACCENT);
         }
         Cell::from(title).style(style)

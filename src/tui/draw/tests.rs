@@ -86,7 +86,7 @@ fn the_empty_table_points_to_the_demo() {
 #[test]
 fn detail_shows_history_limits_and_events() {
     let mut app = busy_app();
-    app.selected = Some(app.samples[1].state.id.clone());
+    app.table.selected = Some(app.samples[1].state.id.clone());
     let terminal = render(90, 22, |f| detail(f, f.area(), &app));
     insta::assert_snapshot!(terminal.backend());
 }
@@ -94,7 +94,7 @@ fn detail_shows_history_limits_and_events() {
 #[test]
 fn detail_of_an_oom_killed_container() {
     let mut app = busy_app();
-    app.selected = Some(app.samples[2].state.id.clone());
+    app.table.selected = Some(app.samples[2].state.id.clone());
     let terminal = render(90, 16, |f| detail(f, f.area(), &app));
     insta::assert_snapshot!(terminal.backend());
 }
@@ -116,17 +116,17 @@ fn app_with_kind(kind: Kind, link: Link, output: &[u8]) -> App {
     let mut session = Session::new(8, 48, true, kind, 1);
     session.link = link;
     session.process(output);
-    app.sessions.insert(
+    app.panes.sessions.insert(
         SessionKey {
             id: id.clone(),
             kind,
         },
         session,
     );
-    app.shown.insert(id.clone(), kind);
-    app.selected = Some(id);
-    app.pane_open = true;
-    app.focus = Focus::Pane;
+    app.panes.shown.insert(id.clone(), kind);
+    app.table.selected = Some(id);
+    app.panes.open = true;
+    app.panes.focus = Focus::Pane;
     app
 }
 
@@ -162,8 +162,8 @@ fn the_pane_says_when_the_command_was_oom_killed() {
 #[test]
 fn the_pane_of_a_stopped_container_says_there_is_no_terminal() {
     let mut app = busy_app();
-    app.selected = Some(app.samples[2].state.id.clone());
-    app.pane_open = true;
+    app.table.selected = Some(app.samples[2].state.id.clone());
+    app.panes.open = true;
     let terminal = render(50, 6, |f| pane(f, f.area(), &app));
     insta::assert_snapshot!(terminal.backend());
 }
@@ -235,7 +235,7 @@ fn output_while_scrolled_back_keeps_the_view_and_says_so() {
     app.apply(crate::tui::keys::Action::PaneScroll(30));
     let before = pane_lines(&render(50, 10, |f| pane(f, f.area(), &app)));
     assert_eq!(before[0], "line 64");
-    let id = app.selected.clone().unwrap();
+    let id = app.table.selected.clone().unwrap();
     let mut more = Vec::new();
     for i in 101..=150 {
         more.extend_from_slice(format!("more {i}\r\n").as_bytes());
@@ -320,7 +320,7 @@ fn removing_a_running_container_asks_first() {
 #[test]
 fn the_whole_dashboard() {
     let mut app = app_with_session(Link::Live, b"# echo hello\r\nhello\r\n# ");
-    app.focus = Focus::Dashboard;
+    app.panes.focus = Focus::Dashboard;
     app.status.text = "started web (memory 10 MiB, 0.5 CPU, pids 64)".into();
     let terminal = render(140, 34, |f| {
         dashboard(f, &app);

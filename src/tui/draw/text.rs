@@ -25,16 +25,20 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
                 "  root {}  tick {} ms  sort {}{}",
                 app.root_label,
                 app.tick_ms,
-                app.sort.label(),
-                if app.sort_descending { " ▼" } else { " ▲" }
+                app.table.sort.label(),
+                if app.table.sort_descending {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
             ),
             theme::dim(),
         ),
     ];
-    if app.filter_editing || !app.filter.is_empty() {
+    if app.table.filter_editing || !app.table.filter.is_empty() {
         spans.push(Span::raw("  filter: "));
-        spans.push(Span::styled(app.filter.clone(), theme::key()));
-        if app.filter_editing {
+        spans.push(Span::styled(app.table.filter.clone(), theme::key()));
+        if app.table.filter_editing {
             spans.push(Span::styled("▏ (Enter keeps, Esc clears)", theme::dim()));
         }
     }

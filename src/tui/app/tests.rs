@@ -1,0 +1,244 @@
+//! The reducers' tests, through keys and snapshots as the event loop feeds them.
+
+use super::*;
+use crate::tui::pane::{Kind, Link};
+use crate::tui::testing::{app_with, three_samples, trip, NOW};
+use crossterm::event::{KeyCode, KeyModifiers};
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+#[test]
+fn trips_gather_into_one_alert_per_container_and_kind() {
+    let samples = three_samples();
+    let mut app = app_with(
+        samples.clone(),
+        vec![trip(&samples[1], TripKind::CpuThrottled, 5, 3)],
+    );
+    app.on_snapshot(Snapshot {
+        time: NOW + 1,
+        samples: samples.clone(),
+        trips: vec![
+            trip(&samples[1], TripKind::CpuThrottled, 7, 0),
+            trip(&samples[0], TripKind::OomKill, 1, 0),
+        ],
+        error: None,
+    });
+    assert_eq!(app.alerts.list.len(), 2);
+    let throttled = app
+        .alerts
+        .list
+        .iter()
+        .find(|a| a.kind == TripKind::CpuThrottled)
+        .unwrap();
+    assert_eq!(throttled.count, 12);
+    assert_eq!(
+        app.alerts.list[0].kind,
+        TripKind::OomKill,
+        "the most serious first"
+    );
+    assert_eq!(
+        app.recent_trip(&samples[0].state.id),
+        Some(TripKind::OomKill)
+    );
+}
+
+#[test]
+fn filter_and_sort_change_the_rows_and_keep_a_selection() {
+    let mut app = app_with(three_samples(), vec![]);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode(), Mode::Filter);
+    for c in "hog".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    let names: Vec<&str> = app
+        .visible()
+        .iter()
+        .map(|s| s.state.name.as_str())
+        .collect();
+    assert_eq!(names, ["memory-hog"]);
+    assert_eq!(app.selected_sample().unwrap().state.name, "memory-hog");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.visible().len(), 3);
+    // o: created -> name.
+    press(&mut app, KeyCode::Char('o'));
+    let names: Vec<&str> = app
+        .visible()
+        .iter()
+        .map(|s| s.state.name.as_str())
+        .collect();
+    assert_eq!(names, ["cpu-burner", "memory-hog", "web"]);
+}
+
+#[test]
+fn actions_on_a_stopped_container_say_why_not_and_do_nothing() {
+    let mut app = app_with(three_samples(), vec![]);
+    app.table.selected = Some(app.samples[2].state.id.clone());
+    for key in ['s', 'k', 'e'] {
+        assert!(press(&mut app, KeyCode::Char(key)).is_empty());
+        assert_eq!(app.status.tone, Tone::Error);
+        assert!(
+            app.status.text.contains("not running"),
+            "{}",
+            app.status.text
+        );
+    }
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert_eq!(app.panes.focus, Focus::Dashboard);
+}
+
+#[test]
+fn enter_attaches_once_and_ctrl_backslash_returns() {
+    let mut app = app_with(three_samples(), vec![]);
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Open { key, .. }] if key.kind == Kind::Attach
+    ));
+    assert_eq!(app.mode(), Mode::Pane);
+    // q goes to the shell, not to the dashboard.
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit);
+    app.on_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::CONTROL));
+    assert_eq!(app.mode(), Mode::Dashboard);
+    let (tx, _rx) = std::sync::mpsc::channel();
+    let id = app.table.selected.clone().unwrap();
+    app.panes
+        .sessions
+        .get_mut(&SessionKey::attach(&id))
+        .unwrap()
+        .set_input(tx);
+    // The session is live: Enter shows it again without a new connection.
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert_eq!(app.mode(), Mode::Pane);
+}
+
+#[test]
+fn x_opens_an_exec_shell_in_its_own_session_beside_the_terminal() {
+    let mut app = app_with(three_samples(), vec![]);
+    let id = app.table.selected.clone().unwrap();
+    let effects = press(&mut app, KeyCode::Enter);
+    let [Effect::Open { serial: first, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let first = *first;
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+
+    // x: a second session, shown in the pane and given the keys.
+    let effects = press(&mut app, KeyCode::Char('x'));
+    let [Effect::Open { key, serial, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(key, &SessionKey::exec(&id));
+    assert_ne!(*serial, first);
+    let serial = *serial;
+    assert_eq!(app.mode(), Mode::Pane);
+    assert_eq!(app.pane_session().unwrap().kind, Kind::Exec);
+    assert_eq!(app.panes.sessions.len(), 2);
+
+    // Output of the shell reaches its own screen, not the terminal's;
+    // a late event of an earlier connection is dropped.
+    let exec = SessionKey::exec(&id);
+    app.on_pane_event(&exec, serial, PaneEvent::Connected);
+    app.on_pane_event(&exec, serial, PaneEvent::Output(b"42-from-exec".to_vec()));
+    app.on_pane_event(&exec, serial + 7, PaneEvent::Output(b"stale".to_vec()));
+    let screen = app.pane_session().unwrap().parser.screen().contents();
+    assert_eq!(screen.trim_end(), "42-from-exec");
+    let attach = SessionKey::attach(&id);
+    assert_eq!(app.panes.sessions[&attach].parser.screen().contents(), "");
+
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+    assert!(app.status.text.contains("x returns"), "{}", app.status.text);
+    // x while that shell runs shows it again.
+    let (tx, _rx) = std::sync::mpsc::channel();
+    app.panes.sessions.get_mut(&exec).unwrap().set_input(tx);
+    assert!(press(&mut app, KeyCode::Char('x')).is_empty());
+    assert_eq!(app.pane_session().unwrap().kind, Kind::Exec);
+
+    // The shell exits: the pane keeps its screen; x starts a new one.
+    app.on_pane_event(
+        &exec,
+        serial,
+        PaneEvent::Ended(Link::Exited {
+            code: 0,
+            oom_killed: false,
+        }),
+    );
+    assert!(!app.pane_session().unwrap().is_live());
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('x')).as_slice(),
+        [Effect::Open { key, .. }] if key.kind == Kind::Exec
+    ));
+
+    // Enter shows the container's terminal again.
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.pane_session().unwrap().kind, Kind::Attach);
+}
+
+#[test]
+fn x_on_a_stopped_container_says_why_not() {
+    let mut app = app_with(three_samples(), vec![]);
+    app.table.selected = Some(app.samples[2].state.id.clone());
+    assert!(press(&mut app, KeyCode::Char('x')).is_empty());
+    assert_eq!(app.mode(), Mode::Dashboard);
+    assert!(
+        app.status.text.contains("not running"),
+        "{}",
+        app.status.text
+    );
+}
+
+#[test]
+fn removing_a_container_drops_both_its_sessions() {
+    let mut app = app_with(three_samples(), vec![]);
+    press(&mut app, KeyCode::Enter);
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+    press(&mut app, KeyCode::Char('x'));
+    app.on_key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL));
+    assert_eq!(app.panes.sessions.len(), 2);
+    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.panes.sessions.is_empty());
+}
+
+#[test]
+fn removing_asks_first_and_a_create_error_stays_in_the_form() {
+    let mut app = app_with(three_samples(), vec![]);
+    assert!(press(&mut app, KeyCode::Char('d')).is_empty());
+    assert_eq!(app.mode(), Mode::Confirm);
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty());
+    assert_eq!(app.mode(), Mode::Dashboard);
+    press(&mut app, KeyCode::Char('d'));
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert!(matches!(effects.as_slice(), [Effect::Job(job)] if matches!(**job, Job::Remove(_))));
+
+    press(&mut app, KeyCode::Char('n'));
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(matches!(effects.as_slice(), [Effect::Job(job)] if matches!(**job, Job::Create(_))));
+    app.on_report(Report {
+        kind: JobKind::Create,
+        result: Err("no such image: nope".into()),
+        container_id: None,
+    });
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the form closed");
+    };
+    assert_eq!(form.error.as_deref(), Some("no such image: nope"));
+    assert!(!form.submitting);
+}
+
+#[test]
+fn q_quits_and_mouse_capture_toggles() {
+    let mut app = app_with(three_samples(), vec![]);
+    let effects = press(&mut app, KeyCode::Char('m'));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SetMouseCapture(false)]
+    ));
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
