@@ -1,6 +1,7 @@
 //! The key map: a pure function from the dashboard's mode and a key press to
 //! an action. `assets/keys.txt`, the help overlay, lists the same keys.
 
+use super::app::SortColumn;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// What has the keyboard.
@@ -38,6 +39,8 @@ pub enum Action {
     Select(Move),
     SortNext,
     SortReverse,
+    /// Sort by this column; again reverses.
+    SortBy(SortColumn),
     StartFilter,
     FilterInput(char),
     FilterBackspace,
@@ -142,6 +145,11 @@ pub fn map_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::End => Some(Action::Select(Move::Last)),
             KeyCode::Char('o') => Some(Action::SortNext),
             KeyCode::Char('O') => Some(Action::SortReverse),
+            KeyCode::Char('A') => Some(Action::SortBy(SortColumn::Created)),
+            KeyCode::Char('N') => Some(Action::SortBy(SortColumn::Name)),
+            KeyCode::Char('C') => Some(Action::SortBy(SortColumn::Cpu)),
+            KeyCode::Char('M') => Some(Action::SortBy(SortColumn::Memory)),
+            KeyCode::Char('P') => Some(Action::SortBy(SortColumn::Pids)),
             KeyCode::Char('/') => Some(Action::StartFilter),
             KeyCode::Char('s') => Some(Action::Stop),
             KeyCode::Char('k') => Some(Action::Kill),

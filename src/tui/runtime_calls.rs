@@ -27,6 +27,8 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 pub struct EventLine {
     /// Unix seconds.
     pub time: u64,
+    /// The same time in milliseconds, to order containers made in one second.
+    pub time_ms: u64,
     /// create, start, exit, rm, update, oom_kill, memory_limit, cpu_throttled, pids_limit.
     pub kind: String,
     pub detail: String,
@@ -72,18 +74,24 @@ pub fn events_version(paths: &Paths, container: &ContainerState) -> Option<Timel
 pub const EVENTS_KEPT: usize = 100;
 
 /// The end of the container's event timeline, as `hako events` shows it,
-/// oldest first.
+/// oldest first. Its `create` event is always kept first: it tells when the
+/// container was made to the millisecond, which the table sorts by.
 pub fn events(paths: &Paths, container: &ContainerState) -> Vec<EventLine> {
     let all = crate::runtime::events::read(&paths.container(&container.id)).unwrap_or_default();
+    let line = |e: &crate::runtime::events::Event| EventLine {
+        time: e.time_ms / 1000,
+        time_ms: e.time_ms,
+        kind: e.kind.word().to_string(),
+        detail: e.kind.detail(),
+    };
     let skip = all.len().saturating_sub(EVENTS_KEPT);
-    all.into_iter()
-        .skip(skip)
-        .map(|e| EventLine {
-            time: e.time_ms / 1000,
-            kind: e.kind.word().to_string(),
-            detail: e.kind.detail(),
-        })
-        .collect()
+    let mut kept: Vec<EventLine> = all[skip..].iter().map(line).collect();
+    if skip > 0 {
+        if let Some(create) = all[..skip].iter().find(|e| e.kind.word() == "create") {
+            kept[0] = line(create);
+        }
+    }
+    kept
 }
 
 /// Cleans up after hako processes that died holding containers (run at

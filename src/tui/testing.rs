@@ -102,6 +102,7 @@ pub fn exited(mut state: ContainerState, code: i32, oom_killed: bool, ago: u64) 
 pub fn event(time: u64, kind: &str, detail: &str) -> EventLine {
     EventLine {
         time,
+        time_ms: time * 1000,
         kind: kind.into(),
         detail: detail.into(),
     }

@@ -189,6 +189,21 @@ impl App {
         self.table.visible(&self.samples)
     }
 
+    /// What the table's title says of the rows: `3 in all, 2 running`, or
+    /// under a filter `4 of 20 shown (filter "web"), 16 running in all`.
+    pub fn rows_summary(&self, shown: usize) -> String {
+        let all = self.samples.len();
+        let running = self.samples.iter().filter(|s| s.running).count();
+        if self.table.filter.is_empty() {
+            format!("{all} in all, {running} running")
+        } else {
+            format!(
+                "{shown} of {all} shown (filter \"{}\"), {running} running in all",
+                self.table.filter
+            )
+        }
+    }
+
     pub fn selected_sample(&self) -> Option<&Sample> {
         let id = self.table.selected.as_ref()?;
         self.samples.iter().find(|s| &s.state.id == id)
@@ -240,9 +255,20 @@ impl App {
     // ---- input -----------------------------------------------------------
 
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match map_key(self.mode(), key) {
+        let mode = self.mode();
+        match map_key(mode, key) {
             Some(action) => self.apply(action),
-            None => vec![],
+            None => {
+                if mode == Mode::Dashboard {
+                    if let Some(name) = key_name(&key) {
+                        self.say(
+                            Tone::Info,
+                            format!("{name} does nothing here: ? lists the keys"),
+                        );
+                    }
+                }
+                vec![]
+            }
         }
     }
 
@@ -329,6 +355,7 @@ impl App {
             Action::Select(_)
             | Action::SortNext
             | Action::SortReverse
+            | Action::SortBy(_)
             | Action::StartFilter
             | Action::FilterInput(_)
             | Action::FilterBackspace
@@ -372,7 +399,7 @@ impl App {
                 let text = if self.mouse_captured {
                     "mouse on: click selects, the wheel scrolls"
                 } else {
-                    "mouse off: select text with the mouse to copy it (m turns it back on)"
+                    "mouse off: drag to select and copy text (m turns it on)"
                 };
                 self.say(Tone::Info, text);
                 vec![Effect::SetMouseCapture(self.mouse_captured)]
@@ -398,4 +425,33 @@ impl App {
             }
         }
     }
+}
+
+/// A key as the help writes it (`z`, `Ctrl-G`, `F5`), or `None` for what
+/// is not a key press of its own (a release, a modifier alone).
+pub fn key_name(key: &KeyEvent) -> Option<String> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        // Ctrl-letters as the help writes them: Ctrl-C, Ctrl-U.
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            c.to_ascii_uppercase().to_string()
+        }
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        KeyCode::Modifier(_) | KeyCode::Null => return None,
+        other => format!("{other:?}"),
+    };
+    let mut name = String::new();
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        name.push_str("Ctrl-");
+    }
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        name.push_str("Alt-");
+    }
+    name.push_str(&base);
+    Some(name)
 }

@@ -192,13 +192,13 @@ impl App {
         if self.panes.sessions.get(&key).is_some_and(|s| s.is_live()) {
             self.say(
                 Tone::Info,
-                format!("the shell in {name} again; Ctrl-\\ returns to the dashboard, Enter shows its terminal"),
+                format!("{name}: the same shell; Ctrl-\\ returns, Enter shows its terminal"),
             );
             return vec![];
         }
         self.say(
             Tone::Info,
-            format!("starting a shell in {name} (hako exec -it {name} /bin/sh); Ctrl-\\ returns to the dashboard"),
+            format!("a shell in {name} (exec /bin/sh); Ctrl-\\ returns"),
         );
         vec![self.new_session(key, true)]
     }

@@ -46,6 +46,29 @@ impl SortColumn {
         let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
         SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
     }
+
+    /// Numbers sort biggest first, as top does; names, age and status in
+    /// their natural order.
+    pub fn descending_by_default(self) -> bool {
+        matches!(
+            self,
+            SortColumn::Cpu
+                | SortColumn::Memory
+                | SortColumn::Pids
+                | SortColumn::OomKills
+                | SortColumn::Throttled
+        )
+    }
+}
+
+/// When a container was created, finer than the state's whole seconds: the
+/// time of its `create` event, which the timeline keeps first.
+fn created_ms(sample: &Sample) -> u64 {
+    sample
+        .events
+        .first()
+        .filter(|e| e.kind == "create")
+        .map_or(sample.state.created * 1000, |e| e.time_ms)
 }
 
 /// Selection, sort and filter of the container table.
@@ -88,7 +111,7 @@ impl Table {
         rows.sort_by(|a, b| {
             let (sa, sb) = (a.stats.as_ref(), b.stats.as_ref());
             let order = match self.sort {
-                SortColumn::Created => a.state.created.cmp(&b.state.created),
+                SortColumn::Created => created_ms(a).cmp(&created_ms(b)),
                 SortColumn::Name => a.state.name.cmp(&b.state.name),
                 SortColumn::Status => status_word(a).to_string().cmp(&status_word(b).to_string()),
                 SortColumn::Cpu => key_f64(a.cpu_percent).total_cmp(&key_f64(b.cpu_percent)),
@@ -105,12 +128,15 @@ impl Table {
                     key_f64(a.throttled_percent).total_cmp(&key_f64(b.throttled_percent))
                 }
             };
-            let order = order.then(a.state.id.cmp(&b.state.id));
-            if self.sort_descending {
+            let order = if self.sort_descending {
                 order.reverse()
             } else {
                 order
-            }
+            };
+            // Equals stay in creation order whichever way the column goes.
+            order
+                .then_with(|| created_ms(a).cmp(&created_ms(b)))
+                .then_with(|| a.state.id.cmp(&b.state.id))
         });
         rows
     }
@@ -168,16 +194,22 @@ impl Table {
             Action::Select(movement) => self.move_selection(samples, *movement, page),
             Action::SortNext => {
                 self.sort = self.sort.next();
-                return Some(format!("sorted by {}", self.sort.label()));
+                self.sort_descending = self.sort.descending_by_default();
+                return Some(self.sort_text());
             }
             Action::SortReverse => {
                 self.sort_descending = !self.sort_descending;
-                let way = if self.sort_descending {
-                    "descending"
+                return Some(self.sort_text());
+            }
+            Action::SortBy(column) => {
+                // A second press of the same column's key reverses it.
+                if self.sort == *column {
+                    self.sort_descending = !self.sort_descending;
                 } else {
-                    "ascending"
-                };
-                return Some(format!("sorted by {}, {way}", self.sort.label()));
+                    self.sort = *column;
+                    self.sort_descending = column.descending_by_default();
+                }
+                return Some(self.sort_text());
             }
             Action::StartFilter => self.filter_editing = true,
             Action::FilterInput(c) => {
@@ -196,6 +228,19 @@ impl Table {
             _ => {}
         }
         None
+    }
+
+    /// `sorted by cpu, biggest first (C again reverses)`.
+    fn sort_text(&self) -> String {
+        let way = match (self.sort, self.sort_descending) {
+            (SortColumn::Created, false) => "oldest first",
+            (SortColumn::Created, true) => "newest first",
+            (SortColumn::Name | SortColumn::Status, false) => "A to Z",
+            (SortColumn::Name | SortColumn::Status, true) => "Z to A",
+            (_, true) => "biggest first",
+            (_, false) => "smallest first",
+        };
+        format!("sorted by {}, {way} (O reverses)", self.sort.label())
     }
 
     /// Pasted text goes into the filter being typed.

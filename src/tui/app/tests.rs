@@ -242,3 +242,146 @@ fn q_quits_and_mouse_capture_toggles() {
     press(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
 }
+
+#[test]
+fn an_unknown_key_says_so_and_points_to_the_help() {
+    let mut app = app_with(three_samples(), vec![]);
+    assert!(press(&mut app, KeyCode::Char('z')).is_empty());
+    assert_eq!(app.status.text, "z does nothing here: ? lists the keys");
+    app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::CONTROL));
+    assert_eq!(
+        app.status.text,
+        "Ctrl-G does nothing here: ? lists the keys"
+    );
+    // A key the dashboard knows says something else; a release says nothing.
+    press(&mut app, KeyCode::Char('o'));
+    assert!(
+        app.status.text.starts_with("sorted by"),
+        "{}",
+        app.status.text
+    );
+    let mut release = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
+    release.kind = crossterm::event::KeyEventKind::Release;
+    app.on_key(release);
+    assert!(
+        app.status.text.starts_with("sorted by"),
+        "{}",
+        app.status.text
+    );
+}
+
+/// Containers made in the same second, with ids that sort against their
+/// creation order: `c0` first, then `c1`...
+fn same_second_samples(n: usize) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            let id = format!("{:08x}-0000-4000-8000-000000000000", 0xffff_ffff - i as u64);
+            let mut sample = crate::tui::testing::running(
+                crate::tui::testing::state(&format!("c{i}"), &id, 5),
+                crate::tui::testing::stats((i as u64 + 1) << 20, None, 1, None),
+                i as f64,
+            );
+            sample.events[0].time_ms = (NOW - 5) * 1000 + i as u64;
+            sample
+        })
+        .collect()
+}
+
+fn names(app: &App) -> Vec<String> {
+    app.visible().iter().map(|s| s.state.name.clone()).collect()
+}
+
+#[test]
+fn containers_made_in_one_second_come_in_creation_order() {
+    let mut app = app_with(same_second_samples(4), vec![]);
+    assert_eq!(names(&app), ["c0", "c1", "c2", "c3"]);
+    // Equal figures keep creation order too, whichever way the column goes.
+    for s in &mut app.samples {
+        s.cpu_percent = Some(1.0);
+    }
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(names(&app), ["c0", "c1", "c2", "c3"]);
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(names(&app), ["c0", "c1", "c2", "c3"]);
+}
+
+#[test]
+fn numbers_sort_biggest_first_and_the_same_key_again_reverses() {
+    let mut app = app_with(same_second_samples(3), vec![]);
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(names(&app), ["c2", "c1", "c0"]);
+    assert_eq!(app.status.text, "sorted by cpu, biggest first (O reverses)");
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(names(&app), ["c0", "c1", "c2"]);
+    assert_eq!(
+        app.status.text,
+        "sorted by cpu, smallest first (O reverses)"
+    );
+    press(&mut app, KeyCode::Char('M'));
+    assert_eq!(names(&app), ["c2", "c1", "c0"]);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(names(&app), ["c0", "c1", "c2"]);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(names(&app), ["c2", "c1", "c0"]);
+    // o goes through the columns, each in its own default direction.
+    press(&mut app, KeyCode::Char('A'));
+    assert_eq!(app.table.sort, SortColumn::Created);
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.table.sort, SortColumn::Cpu);
+    assert!(app.table.sort_descending);
+    assert_eq!(names(&app), ["c2", "c1", "c0"]);
+}
+
+#[test]
+fn the_table_title_counts_what_a_filter_hides() {
+    let mut app = app_with(three_samples(), vec![]);
+    assert_eq!(app.rows_summary(3), "3 in all, 2 running");
+    press(&mut app, KeyCode::Char('/'));
+    for c in "web".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let shown = app.visible().len();
+    assert_eq!(
+        app.rows_summary(shown),
+        "1 of 3 shown (filter \"web\"), 2 running in all"
+    );
+}
+
+#[test]
+fn five_hundred_containers_keep_rows_and_selection_right() {
+    let samples = same_second_samples(500);
+    let mut app = app_with(samples.clone(), vec![]);
+    app.drawn.table_rows = Rect::new(1, 3, 100, 20);
+    assert_eq!(app.visible().len(), 500);
+    assert_eq!(
+        app.table.selected.as_deref(),
+        Some(samples[0].state.id.as_str())
+    );
+    press(&mut app, KeyCode::PageDown);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.selected_index(), Some(21));
+    assert_eq!(app.selected_sample().unwrap().state.name, "c21");
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.selected_sample().unwrap().state.name, "c499");
+    // Biggest memory first: the selection stays on its container.
+    press(&mut app, KeyCode::Char('M'));
+    assert_eq!(app.selected_index(), Some(0));
+    assert_eq!(names(&app)[..3], ["c499", "c498", "c497"]);
+    // A snapshot without some containers keeps the others' state.
+    let fewer: Vec<Sample> = samples.iter().step_by(2).cloned().collect();
+    app.on_snapshot(Snapshot {
+        time: NOW + 1,
+        samples: fewer,
+        trips: vec![],
+        error: None,
+    });
+    assert_eq!(app.visible().len(), 250);
+    assert_eq!(app.history.len(), 250);
+    // c499 is gone: the selection moves to the first row, the biggest left.
+    assert_eq!(app.selected_sample().unwrap().state.name, "c498");
+    let on_screen = app.on_screen();
+    assert_eq!(on_screen.len(), 20);
+    assert!(on_screen.contains(&samples[498].state.id));
+}

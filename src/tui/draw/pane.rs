@@ -67,9 +67,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let focused = app.panes.focus == Focus::Pane;
     let sample = app.selected_sample();
     let session = app.pane_session();
-    let name = sample.map_or("terminal", |s| s.state.name.as_str());
     let exec = session.is_some_and(|s| s.kind == Kind::Exec);
-    let mut title = vec![Span::styled(format!(" {name} "), theme::title())];
+    // With no container selected the title is just "terminal (Enter to type)".
+    let mut title = vec![Span::raw(" ")];
+    if let Some(s) = sample {
+        title.push(Span::styled(format!("{} ", s.state.name), theme::title()));
+    }
     if exec {
         title.push(Span::styled("· exec /bin/sh ", theme::key()));
     }

@@ -198,11 +198,10 @@ fn cells(sample: &Sample, columns: &[Column], now: u64, tripped: bool) -> Vec<Ce
 /// shown, for mouse clicks.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> (Rect, usize) {
     let visible = app.visible();
-    let running = app.samples.iter().filter(|s| s.running).count();
     let title = Line::from(vec![
         Span::styled(" Containers ", theme::title()),
         Span::styled(
-            format!("{} shown, {running} running ", visible.len()),
+            format!("{} ", app.rows_summary(visible.len())),
             theme::dim(),
         ),
     ]);
