@@ -19,6 +19,14 @@ pub enum Mode {
     Confirm,
     /// The embedded terminal: every key but the way back goes to the shell.
     Pane,
+    /// The alerts view: every limit trip so far.
+    Alerts,
+    /// Typing the alerts view's container filter.
+    AlertsFilter,
+    /// A container's log.
+    Log,
+    /// Typing a search of the log.
+    LogSearch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +77,13 @@ pub enum Action {
     Exec,
     ToggleMouse,
     Demo,
+    /// The alerts view, and in it the next kind of limit to show.
+    OpenAlerts,
+    AlertsKind,
+    /// The selected container's log, and in it the older or newer match.
+    OpenLog,
+    SearchNext,
+    SearchPrevious,
 }
 
 /// `Ctrl-\`, which the shell never needs, takes the keyboard back from the
@@ -119,7 +134,26 @@ pub fn map_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(c) if !ctrl => Some(Action::FormInput(c)),
             _ => None,
         },
-        Mode::Filter => match key.code {
+        Mode::Alerts | Mode::Log => match key.code {
+            _ if is_ctrl_c(&key) => Some(Action::Quit),
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Esc => Some(Action::CloseOverlay),
+            KeyCode::Char('a') if mode == Mode::Alerts => Some(Action::CloseOverlay),
+            KeyCode::Char('l') if mode == Mode::Log => Some(Action::CloseOverlay),
+            KeyCode::Char('k') if mode == Mode::Alerts => Some(Action::AlertsKind),
+            KeyCode::Char('n') if mode == Mode::Log => Some(Action::SearchNext),
+            KeyCode::Char('N') if mode == Mode::Log => Some(Action::SearchPrevious),
+            KeyCode::Char('f') if mode == Mode::Log => Some(Action::Select(Move::Last)),
+            KeyCode::Char('/') => Some(Action::StartFilter),
+            KeyCode::Up => Some(Action::Select(Move::Up)),
+            KeyCode::Down => Some(Action::Select(Move::Down)),
+            KeyCode::PageUp => Some(Action::Select(Move::PageUp)),
+            KeyCode::PageDown => Some(Action::Select(Move::PageDown)),
+            KeyCode::Home => Some(Action::Select(Move::First)),
+            KeyCode::End => Some(Action::Select(Move::Last)),
+            _ => None,
+        },
+        Mode::Filter | Mode::AlertsFilter | Mode::LogSearch => match key.code {
             _ if is_ctrl_c(&key) => Some(Action::FilterCancel),
             KeyCode::Esc => Some(Action::FilterCancel),
             KeyCode::Enter => Some(Action::FilterAccept),
@@ -161,9 +195,39 @@ pub fn map_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('x') => Some(Action::Exec),
             KeyCode::Char('m') => Some(Action::ToggleMouse),
             KeyCode::Char('D') => Some(Action::Demo),
+            KeyCode::Char('a') => Some(Action::OpenAlerts),
+            KeyCode::Char('l') => Some(Action::OpenLog),
             _ => None,
         },
     }
+}
+
+/// A key as the help writes it (`z`, `Ctrl-G`, `F5`), or `None` for what
+/// is not a key press of its own (a release, a modifier alone).
+pub fn key_name(key: &KeyEvent) -> Option<String> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        // Ctrl-letters as the help writes them: Ctrl-C, Ctrl-U.
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            c.to_ascii_uppercase().to_string()
+        }
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        KeyCode::Modifier(_) | KeyCode::Null => return None,
+        other => format!("{other:?}"),
+    };
+    let mut name = String::new();
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        name.push_str("Ctrl-");
+    }
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        name.push_str("Alt-");
+    }
+    name.push_str(&base);
+    Some(name)
 }
 
 /// Lines scrolled by Shift-PageUp / Shift-PageDown.

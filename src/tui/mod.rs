@@ -30,8 +30,8 @@ mod worker;
 mod testing;
 
 use crate::runtime::paths::Paths;
-use app::{App, Effect};
-use collector::Snapshot;
+use app::{App, Effect, LogChunk};
+use collector::{Snapshot, Trip};
 use pane::{Kind, PaneEvent, SessionKey};
 use std::io::IsTerminal;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -63,6 +63,12 @@ enum Event {
         key: SessionKey,
         serial: u64,
         event: PaneEvent,
+    },
+    /// Trips recorded before the dashboard started.
+    RecordedTrips(Vec<Trip>),
+    Log {
+        serial: u64,
+        chunk: LogChunk,
     },
 }
 
@@ -119,6 +125,67 @@ fn spawn_input(events: Sender<Event>) {
     }
 }
 
+/// Reads the trips the event files recorded before now, for the alerts'
+/// history, off the main thread (one file per container).
+fn spawn_history(paths: Paths, events: Sender<Event>) {
+    let started_ms = runtime_calls::now_ms();
+    // Should the thread not start, the alerts begin empty: no harm done.
+    let _ = std::thread::Builder::new()
+        .name("hako-history".into())
+        .spawn(move || {
+            let trips = runtime_calls::recorded_trips(&paths, started_ms);
+            let _ = events.send(Event::RecordedTrips(trips));
+        });
+}
+
+/// How often an open log view looks for new output.
+const LOG_POLL: Duration = Duration::from_millis(100);
+
+/// Reads a container's log, then what it appends while it runs, into the
+/// log view with `serial`, until the view closes (`stop` disconnects).
+fn spawn_log_reader(
+    paths: Paths,
+    container: crate::runtime::state::ContainerState,
+    serial: u64,
+    stop: Receiver<()>,
+    events: Sender<Event>,
+) {
+    let failed = events.clone();
+    let spawned = std::thread::Builder::new()
+        .name("hako-log".into())
+        .spawn(move || {
+            let send = |chunk| events.send(Event::Log { serial, chunk }).is_ok();
+            let (old, mut follower) = runtime_calls::log_read(&paths, &container);
+            if !send(LogChunk::Data(old)) {
+                return;
+            }
+            loop {
+                // Whether it ran before reading, so its last words are read too.
+                let running = runtime_calls::is_running(&container);
+                let new = follower.read_new();
+                if !new.is_empty() && !send(LogChunk::Data(new)) {
+                    return;
+                }
+                if !running {
+                    send(LogChunk::Ended);
+                    return;
+                }
+                match stop.recv_timeout(LOG_POLL) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = failed.send(Event::Log {
+            serial,
+            chunk: LogChunk::Data(
+                format!("hako: failed to start reading the log: {e}\n").into_bytes(),
+            ),
+        });
+    }
+}
+
 /// The most events handled between two draws, so a flood of output never
 /// starves the screen.
 const BATCH: Duration = Duration::from_millis(30);
@@ -141,6 +208,7 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
         let _ = report_events.send(Event::Report(r));
     });
     let _ = jobs.send(Job::Gc);
+    spawn_history(options.paths.clone(), events.clone());
     spawn_input(events.clone());
 
     let mut app = App::new(
@@ -198,6 +266,14 @@ fn event_loop(screen: &mut terminal::Screen, options: Options) -> i32 {
                     app.on_pane_event(&key, serial, event);
                     vec![]
                 }
+                Event::RecordedTrips(trips) => {
+                    app.on_recorded_trips(trips);
+                    vec![]
+                }
+                Event::Log { serial, chunk } => {
+                    app.on_log(serial, chunk);
+                    vec![]
+                }
             };
             if repaint {
                 let _ = screen.clear();
@@ -247,6 +323,17 @@ fn carry_out(
             let _ = wake.send(());
         }
         Effect::SetMouseCapture(on) => terminal::set_mouse_capture(on),
+        Effect::OpenLog { container, serial } => {
+            let (stop, stopped) = mpsc::channel();
+            app.log_reader_started(serial, stop);
+            spawn_log_reader(
+                options.paths.clone(),
+                *container,
+                serial,
+                stopped,
+                events.clone(),
+            );
+        }
         Effect::Open {
             key,
             serial,

@@ -3,8 +3,10 @@
 //! The dashboard never touches a cgroup file, a socket path or a container's
 //! process itself: it asks these functions.
 
+use super::collector::{Trip, TripKind};
 use crate::runtime::attach::{self, AttachClient};
 use crate::runtime::cgroup::{Cgroup, CgroupStats, Manager};
+use crate::runtime::container::logs::{self, LogFollower};
 use crate::runtime::container::monitor::{self, MonitorStderr};
 use crate::runtime::container::{self, control, ContainerSpec, RunRequest};
 use crate::runtime::demo::{self, DemoContainer};
@@ -92,6 +94,53 @@ pub fn events(paths: &Paths, container: &ContainerState) -> Vec<EventLine> {
         }
     }
     kept
+}
+
+/// The limit trips the containers' event files recorded before `before_ms`
+/// (the dashboard's start), oldest first. One file at a time: a file that
+/// cannot be read loses its trips, never the others'.
+pub fn recorded_trips(paths: &Paths, before_ms: u64) -> Vec<Trip> {
+    use crate::runtime::events::EventKind;
+    let containers = state::list(paths).unwrap_or_default();
+    let mut trips: Vec<Trip> = containers
+        .iter()
+        .flat_map(|c| crate::runtime::events::read(&paths.container(&c.id)).unwrap_or_default())
+        .filter(|e| e.time_ms < before_ms)
+        .filter_map(|e| {
+            let (kind, count) = match e.kind {
+                EventKind::OomKill { count, .. } => (TripKind::OomKill, count),
+                EventKind::MemoryLimit { hits, .. } => (TripKind::MemoryLimit, hits.max(1)),
+                EventKind::PidsLimit { refused, .. } => (TripKind::PidsLimit, refused.max(1)),
+                EventKind::CpuThrottled { periods, .. } => (TripKind::CpuThrottled, periods),
+                _ => return None,
+            };
+            Some(Trip {
+                id: e.id,
+                name: e.name,
+                kind,
+                count,
+                time: e.time_ms / 1000,
+            })
+        })
+        .collect();
+    trips.sort_by_key(|t| t.time);
+    trips
+}
+
+/// What the container wrote to its log so far, and a follower that reads
+/// what it appends.
+pub fn log_read(paths: &Paths, container: &ContainerState) -> (Vec<u8>, LogFollower) {
+    logs::read(&paths.container(&container.id))
+}
+
+/// The time now, in unix milliseconds, as the event files write it.
+pub fn now_ms() -> u64 {
+    crate::runtime::events::now_ms()
+}
+
+/// Whether the container's first process still runs.
+pub fn is_running(container: &ContainerState) -> bool {
+    control::is_running(container)
 }
 
 /// Cleans up after hako processes that died holding containers (run at

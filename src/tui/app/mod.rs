@@ -9,21 +9,25 @@
 //! to the one it belongs to; the snapshot data (samples, history) is shared.
 
 mod alerts;
+mod logs;
 mod overlays;
 mod panes;
 mod table;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_views;
 
-pub use alerts::{Alert, Alerts};
+pub use alerts::{Alert, Alerts, AlertsView};
+pub use logs::{LogChunk, LogView};
 pub use overlays::Overlay;
 pub use panes::{Focus, Panes};
 pub use table::{SortColumn, Table};
 
 use super::collector::{Sample, Snapshot, TripKind};
 use super::key_bytes::encode_paste;
-use super::keys::{map_key, Action, Mode, Move};
+use super::keys::{key_name, map_key, Action, Mode, Move};
 use super::pane::{PaneEvent, SessionKey};
 use super::worker::{Job, JobKind, Report};
 use crate::runtime::state::ContainerState;
@@ -49,6 +53,12 @@ pub enum Effect {
     SetMouseCapture(bool),
     /// Read the containers again now.
     Refresh,
+    /// Read this container's log into the log view with this serial, and
+    /// follow it while the container runs.
+    OpenLog {
+        container: Box<ContainerState>,
+        serial: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +101,8 @@ pub struct DrawnAreas {
     pub table_offset: usize,
     /// The inside of the pane, when it is shown.
     pub pane_inner: Option<Rect>,
+    /// Lines of text the alerts or log view shows, when it is open.
+    pub view_rows: usize,
 }
 
 pub struct App {
@@ -113,6 +125,8 @@ pub struct App {
     pub mouse_captured: bool,
     pub quit: bool,
     pub drawn: DrawnAreas,
+    /// The serial of the latest log view opened.
+    pub(super) log_serial: u64,
 }
 
 impl App {
@@ -137,6 +151,7 @@ impl App {
             mouse_captured: true,
             quit: false,
             drawn: DrawnAreas::default(),
+            log_serial: 0,
         }
     }
 
@@ -145,6 +160,10 @@ impl App {
             Overlay::Help => Mode::Help,
             Overlay::Form(_) => Mode::Form,
             Overlay::ConfirmRemove(_) => Mode::Confirm,
+            Overlay::Alerts(AlertsView { editing: true, .. }) => Mode::AlertsFilter,
+            Overlay::Alerts(_) => Mode::Alerts,
+            Overlay::Log(ref view) if view.searching => Mode::LogSearch,
+            Overlay::Log(_) => Mode::Log,
             Overlay::None if self.table.filter_editing => Mode::Filter,
             Overlay::None if self.panes.focus == Focus::Pane && self.panes.open => Mode::Pane,
             Overlay::None => Mode::Dashboard,
@@ -173,6 +192,9 @@ impl App {
             }
         }
         self.alerts.on_trips(snapshot.trips);
+        if matches!(self.overlay, Overlay::Alerts(_)) {
+            self.alerts.mark_seen();
+        }
         let ids: HashSet<&str> = snapshot
             .samples
             .iter()
@@ -248,6 +270,29 @@ impl App {
         vec![Effect::Refresh]
     }
 
+    /// Trips the containers' event files recorded before the dashboard started.
+    pub fn on_recorded_trips(&mut self, trips: Vec<super::collector::Trip>) {
+        self.alerts.load_recorded(trips);
+    }
+
+    /// Output of a container's log for the log view with this serial.
+    pub fn on_log(&mut self, serial: u64, chunk: LogChunk) {
+        if let Overlay::Log(view) = &mut self.overlay {
+            if view.serial == serial {
+                view.on_chunk(chunk);
+            }
+        }
+    }
+
+    /// The log view's reader started: the view keeps its stop handle.
+    pub fn log_reader_started(&mut self, serial: u64, stop: std::sync::mpsc::Sender<()>) {
+        if let Overlay::Log(view) = &mut self.overlay {
+            if view.serial == serial {
+                view.set_stop(stop);
+            }
+        }
+    }
+
     pub fn on_pane_event(&mut self, key: &SessionKey, serial: u64, event: PaneEvent) {
         self.panes.on_event(key, serial, event);
     }
@@ -319,6 +364,41 @@ impl App {
         }
     }
 
+    /// Scrolling, filters and search go to the alerts or log view while
+    /// it is open; true when it took the action.
+    fn apply_view(&mut self, action: &Action) -> bool {
+        let ours = matches!(
+            action,
+            Action::Select(_)
+                | Action::StartFilter
+                | Action::FilterInput(_)
+                | Action::FilterBackspace
+                | Action::FilterAccept
+                | Action::FilterCancel
+                | Action::AlertsKind
+                | Action::SearchNext
+                | Action::SearchPrevious
+        );
+        if !ours {
+            return false;
+        }
+        let rows = self.drawn.view_rows;
+        match &mut self.overlay {
+            Overlay::Alerts(view) => {
+                let total = view.lines(&self.alerts).len();
+                view.apply(action, rows, total);
+                true
+            }
+            Overlay::Log(view) => {
+                if let Some(text) = view.apply(action, rows) {
+                    self.say(Tone::Info, text);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn selected_state(&self) -> Option<ContainerState> {
         self.selected_sample().map(|s| s.state.clone())
     }
@@ -347,6 +427,9 @@ impl App {
 
     /// Hands the action to the reducer it belongs to.
     pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        if self.apply_view(&action) {
+            return vec![];
+        }
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -379,7 +462,10 @@ impl App {
             | Action::FormInput(_)
             | Action::FormBackspace
             | Action::FormClear
-            | Action::FormSubmit => self.apply_overlay(action),
+            | Action::FormSubmit
+            | Action::OpenAlerts
+            | Action::OpenLog => self.apply_overlay(action),
+            Action::AlertsKind | Action::SearchNext | Action::SearchPrevious => vec![],
             Action::OpenPane
             | Action::ClosePane
             | Action::FocusDashboard
@@ -425,33 +511,4 @@ impl App {
             }
         }
     }
-}
-
-/// A key as the help writes it (`z`, `Ctrl-G`, `F5`), or `None` for what
-/// is not a key press of its own (a release, a modifier alone).
-pub fn key_name(key: &KeyEvent) -> Option<String> {
-    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let base = match key.code {
-        KeyCode::Char(' ') => "Space".to_string(),
-        // Ctrl-letters as the help writes them: Ctrl-C, Ctrl-U.
-        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            c.to_ascii_uppercase().to_string()
-        }
-        KeyCode::Char(c) => c.to_string(),
-        KeyCode::F(n) => format!("F{n}"),
-        KeyCode::Modifier(_) | KeyCode::Null => return None,
-        other => format!("{other:?}"),
-    };
-    let mut name = String::new();
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        name.push_str("Ctrl-");
-    }
-    if key.modifiers.contains(KeyModifiers::ALT) {
-        name.push_str("Alt-");
-    }
-    name.push_str(&base);
-    Some(name)
 }

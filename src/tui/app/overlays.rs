@@ -4,6 +4,8 @@
 use super::super::form::Form;
 use super::super::keys::Action;
 use super::super::worker::{Job, JobKind, Report};
+use super::alerts::AlertsView;
+use super::logs::LogView;
 use super::{App, Effect, Tone};
 use crate::runtime::state::ContainerState;
 
@@ -12,6 +14,10 @@ pub enum Overlay {
     Help,
     Form(Form),
     ConfirmRemove(Box<ContainerState>),
+    /// The alerts view, over the middle of the dashboard.
+    Alerts(AlertsView),
+    /// A container's log, over the middle of the dashboard.
+    Log(Box<LogView>),
 }
 
 impl App {
@@ -26,13 +32,28 @@ impl App {
                 vec![]
             }
             Action::CloseOverlay => {
-                // Esc on the bare dashboard clears the filter.
-                if matches!(self.overlay, Overlay::None) {
-                    self.table.clear_filter(&self.samples);
+                match self.overlay {
+                    // Esc on the bare dashboard clears the filter.
+                    Overlay::None => {
+                        self.table.clear_filter(&self.samples);
+                    }
+                    Overlay::Alerts(_) => self.alerts.mark_seen(),
+                    _ => {}
                 }
+                // A log's reader stops as its view goes.
                 self.overlay = Overlay::None;
                 vec![]
             }
+            Action::OpenAlerts => {
+                self.alerts.mark_seen();
+                self.overlay = Overlay::Alerts(AlertsView::default());
+                self.say(
+                    Tone::Info,
+                    "every limit trip since the start: k kind, / container, Esc closes",
+                );
+                vec![]
+            }
+            Action::OpenLog => self.open_log(),
             Action::AskRemove => {
                 match self.selected_state() {
                     Some(c) => self.overlay = Overlay::ConfirmRemove(Box::new(c)),
@@ -107,6 +128,37 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    /// `l`, and Enter where there is no terminal: the selected container's
+    /// log in its view, read and followed by a reader the event loop starts.
+    pub(super) fn open_log(&mut self) -> Vec<Effect> {
+        let Some(sample) = self.selected_sample() else {
+            self.say(Tone::Error, "no container selected to show the log of");
+            return vec![];
+        };
+        let container = Box::new(sample.state.clone());
+        let running = sample.running;
+        self.log_serial += 1;
+        let mut view = LogView::new(&container.name, self.log_serial);
+        view.foreground = container.monitor_pid.is_none();
+        self.overlay = Overlay::Log(Box::new(view));
+        let how = if running {
+            "following"
+        } else {
+            "it has exited"
+        };
+        self.say(
+            Tone::Info,
+            format!(
+                "log of {} ({how}): / searches, f follows, Esc closes",
+                container.name
+            ),
+        );
+        vec![Effect::OpenLog {
+            container,
+            serial: self.log_serial,
+        }]
     }
 
     /// A form waiting for its job's answer takes it: an error stays in the

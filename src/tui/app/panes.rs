@@ -157,18 +157,13 @@ impl App {
             return vec![];
         }
         if !running || !detached {
-            if !self.panes.sessions.contains_key(&key) {
-                self.say(
-                    Tone::Info,
-                    if running {
-                        format!("{name} runs in the foreground of another hako: there is no terminal to attach")
-                    } else {
-                        format!("{name} is not running: there is no terminal to attach")
-                    },
-                );
-            }
+            // No terminal to attach to: what it wrote is in its log.
             self.panes.focus = Focus::Dashboard;
-            return vec![];
+            if !self.panes.sessions.contains_key(&key) {
+                self.panes.shown.remove(&id);
+                self.panes.open = false;
+            }
+            return self.open_log();
         }
         // A new connection starts a new screen: the monitor replays its scrollback.
         self.say(

@@ -2,46 +2,11 @@
 
 use super::*;
 use crate::tui::pane::{Kind, Link};
-use crate::tui::testing::{app_with, three_samples, trip, NOW};
+use crate::tui::testing::{app_with, three_samples, NOW};
 use crossterm::event::{KeyCode, KeyModifiers};
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-#[test]
-fn trips_gather_into_one_alert_per_container_and_kind() {
-    let samples = three_samples();
-    let mut app = app_with(
-        samples.clone(),
-        vec![trip(&samples[1], TripKind::CpuThrottled, 5, 3)],
-    );
-    app.on_snapshot(Snapshot {
-        time: NOW + 1,
-        samples: samples.clone(),
-        trips: vec![
-            trip(&samples[1], TripKind::CpuThrottled, 7, 0),
-            trip(&samples[0], TripKind::OomKill, 1, 0),
-        ],
-        error: None,
-    });
-    assert_eq!(app.alerts.list.len(), 2);
-    let throttled = app
-        .alerts
-        .list
-        .iter()
-        .find(|a| a.kind == TripKind::CpuThrottled)
-        .unwrap();
-    assert_eq!(throttled.count, 12);
-    assert_eq!(
-        app.alerts.list[0].kind,
-        TripKind::OomKill,
-        "the most serious first"
-    );
-    assert_eq!(
-        app.recent_trip(&samples[0].state.id),
-        Some(TripKind::OomKill)
-    );
 }
 
 #[test]
@@ -85,8 +50,13 @@ fn actions_on_a_stopped_container_say_why_not_and_do_nothing() {
             app.status.text
         );
     }
-    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    // Enter has no terminal to attach to: it shows the log instead.
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter).as_slice(),
+        [Effect::OpenLog { .. }]
+    ));
     assert_eq!(app.panes.focus, Focus::Dashboard);
+    assert_eq!(app.mode(), Mode::Log);
 }
 
 #[test]

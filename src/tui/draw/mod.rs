@@ -3,9 +3,11 @@
 //! will need to know they were.
 
 mod alerts;
+mod alerts_view;
 mod detail;
 mod form;
 mod help;
+mod log;
 mod pane;
 mod table;
 mod text;
@@ -13,6 +15,8 @@ mod theme;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_views;
 
 pub use alerts::draw as alerts;
 pub use detail::draw as detail;
@@ -126,8 +130,19 @@ pub fn dashboard(frame: &mut Frame, app: &App) -> DrawnAreas {
     }
     alerts(frame, areas.alerts, app);
     status(frame, areas.status, app);
+    // The alerts and log views cover all but the header and the status line.
+    let below_header = Rect {
+        y: areas.table.y,
+        height: areas.status.y.saturating_sub(areas.table.y),
+        ..area
+    };
+    let mut view_rows = 0;
     match &app.overlay {
         Overlay::None => {}
+        Overlay::Alerts(view) => {
+            view_rows = alerts_view::draw(frame, below_header, &app.alerts, view, app.now)
+        }
+        Overlay::Log(view) => view_rows = log::draw(frame, below_header, view),
         Overlay::Help => help(frame, area),
         Overlay::Form(f) => form(frame, area, f),
         Overlay::ConfirmRemove(c) => {
@@ -139,6 +154,7 @@ pub fn dashboard(frame: &mut Frame, app: &App) -> DrawnAreas {
         table_rows,
         table_offset,
         pane_inner: areas.pane.map(inner),
+        view_rows,
     }
 }
 
