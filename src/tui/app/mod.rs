@@ -304,13 +304,15 @@ impl App {
         match map_key(mode, key) {
             Some(action) => self.apply(action),
             None => {
-                if mode == Mode::Dashboard {
-                    if let Some(name) = key_name(&key) {
-                        self.say(
-                            Tone::Info,
-                            format!("{name} does nothing here: ? lists the keys"),
-                        );
+                let hint = match mode {
+                    Mode::Dashboard => Some("? lists the keys"),
+                    Mode::Alerts | Mode::Log => {
+                        Some("Esc closes this view, ? in the dashboard lists the keys")
                     }
+                    _ => None,
+                };
+                if let (Some(hint), Some(name)) = (hint, key_name(&key)) {
+                    self.say(Tone::Info, format!("{name} does nothing here: {hint}"));
                 }
                 vec![]
             }
@@ -327,6 +329,11 @@ impl App {
             }
             Mode::Form => self.paste_into_form(text),
             Mode::Filter => self.table.paste(text),
+            Mode::AlertsFilter | Mode::LogSearch => {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    self.apply_view(&Action::FilterInput(c));
+                }
+            }
             _ => {}
         }
         vec![]

@@ -29,8 +29,9 @@ pub fn draw(frame: &mut Frame, area: Rect, alerts: &Alerts, view: &AlertsView, n
         Span::styled(" Alerts ", theme::title()),
         Span::styled(
             format!(
-                "{} lines · {} · times UTC",
+                "{} line{} · {} · times UTC",
                 lines.len(),
+                if lines.len() == 1 { "" } else { "s" },
                 kind_label(view.kind)
             ),
             theme::dim(),
