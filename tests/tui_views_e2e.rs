@@ -8,74 +8,9 @@
 
 mod common;
 
+use common::tmux::Tmux;
 use common::{wait_for, TestEnv, HAKO};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A tmux server of this test's own, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new(name: &str) -> Tmux {
-        let found = Command::new("tmux").arg("-V").output();
-        assert!(
-            found.is_ok_and(|o| o.status.success()),
-            "the dashboard's end-to-end tests drive it in tmux: apt-get install tmux"
-        );
-        Tmux {
-            socket: format!("hako-e2e-{name}-{}", std::process::id()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "main"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "main", "-l", text]);
-    }
-
-    fn wait_for(&self, text: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let screen = self.run(&["capture-pane", "-p", "-t", "main"]);
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the dashboard never showed {text:?}; the screen was:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-        let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
-        let uid = nix::unistd::getuid();
-        let _ = std::fs::remove_file(
-            std::path::Path::new(&dir).join(format!("tmux-{uid}/{}", self.socket)),
-        );
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn past_trips_show_in_the_alerts_view_and_a_log_is_followed_and_searched() {
@@ -133,17 +68,7 @@ fn past_trips_show_in_the_alerts_view_and_a_log_is_followed_and_searched() {
         parent = env.cgroup_parent,
         root = env.root.path().display(),
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "main",
-        "-x",
-        "150",
-        "-y",
-        "45",
-        &command,
-    ]);
+    tmux.start(&command);
     tmux.wait_for("talker", Duration::from_secs(10));
 
     // a: the alerts view has the trip recorded before the dashboard started.

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
